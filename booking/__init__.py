@@ -1,0 +1,85 @@
+"""The booking app: `create_app()` reads like a table of contents of the whole application."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from flask import Flask
+
+from booking import config as app_config
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build an app. `config` replaces instance/config.py and the environment (tests pass one)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app_config.load(app, config)
+    _ensure_instance_folder(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_commands(app)
+    return app
+
+
+def _ensure_instance_folder(app: Flask) -> None:
+    import os
+
+    os.makedirs(app.instance_path, exist_ok=True)
+
+
+def register_extensions(app: Flask) -> None:
+    from booking import models  # noqa: F401  (registers the tables)
+    from booking.auth.access import init_login
+    from booking.extensions import csrf, db, mail, migrate
+    from booking.models.locking import configure_engine
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    init_login(app)
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def _migrations_dir() -> str:
+    import os
+
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def register_blueprints(app: Flask) -> None:
+    from booking.admin.routes import bp as admin_bp
+    from booking.auth.routes import bp as auth_bp
+    from booking.health import bp as health_bp
+    from booking.patient.routes import bp as patient_bp
+    from booking.staff.routes import bp as staff_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(patient_bp)
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(admin_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from booking.errors import init_errors
+
+    init_errors(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from booking import htmx
+    from booking.views import init_templates
+
+    app.after_request(htmx.finish_response)
+    init_templates(app)
+    if not app.debug and not app.testing:
+        logging.getLogger("booking").setLevel(logging.INFO)
+
+
+def register_commands(app: Flask) -> None:
+    from booking.cli import init_commands
+
+    init_commands(app)

@@ -1,0 +1,76 @@
+"""Who may see what: the login manager and the one decorator every protected view uses."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, redirect, request, url_for
+from flask_login import current_user
+
+from booking import htmx
+from booking.domain.roles import Role
+from booking.extensions import db, login_manager
+from booking.models import User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(_load_user)
+    login_manager.unauthorized_handler(_unauthorized)
+
+
+def _load_user(user_id: str) -> User | None:
+    try:
+        return db.session.get(User, int(user_id))
+    except ValueError:
+        return None
+
+
+def _unauthorized():  # type: ignore[no-untyped-def]
+    """Send a visitor to the login page, remembering where they were going (GET pages only)."""
+    next_url = request.full_path.rstrip("?") if request.method == "GET" else None
+    login_url = url_for("auth.login", next=next_url)
+    if htmx.wants_fragment():
+        # A redirect would be followed by the XHR and the login page swapped into a fragment.
+        response = redirect(login_url)
+        response.status_code = 401
+        response.headers["HX-Redirect"] = login_url
+        return response
+    return redirect(login_url)
+
+
+def role_required(*roles: Role) -> Callable[[F], F]:
+    """Let only logged-in users with one of `roles` in: a visitor goes to login, anyone else gets 403."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path inside this app, else None: never an open redirect."""
+    if not target:
+        return None
+    target = target.strip()
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
+        return None
+    return target

@@ -1,0 +1,80 @@
+"""Configuration: defaults here, then instance/config.py, then `BOOKING_*` environment variables.
+
+A test (or any embedder) passes a mapping to `create_app(config)` instead, so it never picks up the
+developer's instance file or environment by accident.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+from flask import Flask
+
+#: Used only when running with the debugger or under tests; never valid in production.
+DEVELOPMENT_SECRET_KEY = "development-only-not-secret"
+
+
+class Defaults:
+    """Defaults that are safe everywhere; production overrides secrets and the database."""
+
+    SECRET_KEY: str | None = None
+    DATABASE_URL: str | None = None  # default: SQLite in the instance folder
+    TIMEZONE = "Europe/London"  # the clinic's zone; providers may have their own
+    CLINIC_NAME = "Riverside Clinic"
+
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+    SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+    WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the session
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_DEFAULT_SENDER = "Booking <no-reply@booking.invalid>"
+
+    PER_PAGE = 20
+
+
+def load(app: Flask, config: Mapping[str, Any] | None) -> None:
+    """Fill `app.config` in order of precedence and derive the SQLAlchemy settings."""
+    app.config.from_object(Defaults)
+    if config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("BOOKING")
+    else:
+        app.config.from_mapping(config)
+    _require_secret_key(app)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config["DATABASE_URL"], app.instance_path)
+    app.config.setdefault("SQLALCHEMY_RECORD_QUERIES", False)
+
+
+def _require_secret_key(app: Flask) -> None:
+    """Sessions and CSRF tokens are signed with the key: refuse to start a real site without one."""
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.debug or app.testing:
+        app.config["SECRET_KEY"] = DEVELOPMENT_SECRET_KEY
+        return
+    raise RuntimeError(
+        "BOOKING_SECRET_KEY is not set. Set the environment variable BOOKING_SECRET_KEY "
+        "(or SECRET_KEY in instance/config.py) to a long random string, for example the output of "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+    )
+
+
+def database_uri(url: str | None, instance_path: str) -> str:
+    """Turn the configured URL into one SQLAlchemy can use.
+
+    A plain `postgresql://` (or Heroku-style `postgres://`) URL gets the psycopg 3 driver, which is the
+    one we install; without a URL the database is a SQLite file in the instance folder.
+    """
+    if not url:
+        return "sqlite:///" + os.path.join(instance_path, "booking.sqlite")
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

@@ -1,0 +1,21 @@
+"""SQLAlchemy models; importing this package registers every table on `db.metadata`."""
+from booking.models.appointment import Appointment, AppointmentEvent, AppointmentNote
+from booking.models.clinic import Provider, Service, Specialty, TimeOff, WorkingHours, provider_services
+from booking.models.locking import ProviderNotFound, provider_transaction
+from booking.models.user import PatientProfile, User
+
+__all__ = [
+    "Appointment",
+    "AppointmentEvent",
+    "AppointmentNote",
+    "PatientProfile",
+    "Provider",
+    "ProviderNotFound",
+    "Service",
+    "Specialty",
+    "TimeOff",
+    "User",
+    "WorkingHours",
+    "provider_services",
+    "provider_transaction",
+]

@@ -1,0 +1,52 @@
+"""Read queries the pages share; writes live in the services."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from booking.domain.roles import Role
+from booking.domain.status import Status
+from booking.extensions import db
+from booking.models.appointment import Appointment
+from booking.models.clinic import Provider
+from booking.models.user import User
+
+
+def active_providers() -> sa.Select[tuple[Provider]]:
+    return (
+        sa.select(Provider)
+        .join(Provider.user)
+        .where(Provider.active.is_(True), User.active.is_(True))
+        .options(selectinload(Provider.services), selectinload(Provider.specialty), selectinload(Provider.user))
+        .order_by(User.full_name)
+    )
+
+
+def provider_ids_of(user: User) -> list[int] | None:
+    """The providers a user works as; None means all (admins)."""
+    if user.role == Role.ADMIN.value:
+        return None
+    return [p.id for p in db.session.scalars(sa.select(Provider).where(Provider.user_id == user.id))]
+
+
+def pending_requests(user: User) -> sa.Select[tuple[Appointment]]:
+    """The approval queue of `user`, oldest request first."""
+    query = sa.select(Appointment).where(Appointment.status == Status.PENDING.value)
+    ids = provider_ids_of(user)
+    if ids is not None:
+        query = query.where(Appointment.provider_id.in_(ids))
+    return query.options(*appointment_details()).order_by(Appointment.created_at, Appointment.id)
+
+
+def pending_count(user: User) -> int:
+    query = pending_requests(user).order_by(None).options()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+
+
+def appointment_details() -> list:  # type: ignore[type-arg]
+    """Eager loads for showing an appointment with its people and service."""
+    return [
+        selectinload(Appointment.patient),
+        selectinload(Appointment.provider).selectinload(Provider.user),
+        selectinload(Appointment.service),
+    ]

@@ -1,0 +1,91 @@
+"""Accounts: registering patients, creating staff and admins, checking a login."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.exc import IntegrityError
+
+from booking.domain.roles import Role
+from booking.extensions import db
+from booking.models import PatientProfile, User
+from booking.models.types import utcnow
+from booking.services.errors import Conflict, Invalid
+from booking.services.passwords import hash_password, needs_rehash, password_problem, verify_password
+
+EMAIL_TAKEN = "An account with this e-mail address already exists."
+
+
+class AccountInactive(Exception):
+    """The password was right but the account is switched off."""
+
+
+def normalize_email(raw: str) -> str:
+    """The one spelling we store and compare: trimmed, lower-cased, syntactically valid."""
+    try:
+        result = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise Invalid(str(error), field="email") from error
+    return result.normalized.lower()
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+
+
+def register_patient(full_name: str, email: str, password: str, phone: str | None = None) -> User:
+    """Create a patient account with an empty profile, in one transaction."""
+    return create_user(email=email, full_name=full_name, role=Role.PATIENT, password=password, phone=phone)
+
+
+def create_user(
+    *,
+    email: str,
+    full_name: str,
+    role: Role | str,
+    password: str,
+    phone: str | None = None,
+    verified: bool = False,
+) -> User:
+    """Create an account of any role; patients get a profile. Refuses a taken e-mail in any case."""
+    role = Role(role)
+    email = normalize_email(email)
+    full_name = full_name.strip()
+    if not full_name:
+        raise Invalid("Enter a name.", field="full_name")
+    problem = password_problem(password, email)
+    if problem:
+        raise Invalid(problem, field="password")
+    if find_by_email(email) is not None:
+        raise Conflict(EMAIL_TAKEN, field="email")
+    user = User(
+        email=email,
+        full_name=full_name,
+        phone=(phone or "").strip() or None,
+        role=role.value,
+        password_hash=hash_password(password),
+        email_verified_at=utcnow() if verified else None,
+    )
+    if role is Role.PATIENT:
+        user.profile = PatientProfile()
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError as error:  # another request registered the same address a moment ago
+        db.session.rollback()
+        raise Conflict(EMAIL_TAKEN, field="email") from error
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user for these credentials, or None. Unknown e-mail and wrong password are alike to callers
+    (and take the same time); a right password on a deactivated account raises AccountInactive."""
+    user = find_by_email(email)
+    if not verify_password(user.password_hash if user else None, password):
+        return None
+    assert user is not None
+    if not user.active:
+        raise AccountInactive()
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        db.session.commit()
+    return user

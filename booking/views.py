@@ -1,0 +1,59 @@
+"""Small helpers shared by the blueprints' views and templates."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, url_for
+from flask_login import current_user
+
+from booking.domain.roles import HOME_ENDPOINT, Role
+from booking.domain.timezones import format_local
+
+#: Navigation by role: (endpoint, label). The first entry is the role's home.
+NAVIGATION: dict[Role, list[tuple[str, str]]] = {
+    Role.PATIENT: [("patient.providers", "Book"), ("patient.appointments", "My appointments")],
+    Role.STAFF: [("staff.requests", "Requests"), ("staff.schedule", "Schedule")],
+    Role.ADMIN: [
+        ("admin.appointments", "Appointments"),
+        ("staff.requests", "Requests"),
+        ("admin.providers", "Providers"),
+        ("admin.services", "Services"),
+        ("admin.users", "Users"),
+    ],
+}
+
+
+def money(cents: int | None) -> str:
+    """Prices are kept in cents; shown with two decimals."""
+    return "" if cents is None else f"{cents / 100:,.2f}"
+
+
+def init_templates(app: Any) -> None:
+    app.context_processor(template_context)
+    app.add_template_filter(format_local, "local")
+    app.add_template_filter(money, "money")
+
+
+def home_url(user: Any) -> str:
+    """Where a user lands: their role's home, or the login page for a visitor."""
+    if not getattr(user, "is_authenticated", False):
+        return url_for("auth.login")
+    return url_for(HOME_ENDPOINT[Role(user.role)])
+
+
+def template_context() -> dict[str, Any]:
+    from booking.models.queries import pending_count
+
+    nav: list[tuple[str, str]] = []
+    count = None
+    if current_user.is_authenticated:
+        nav = NAVIGATION[Role(current_user.role)]
+        if current_user.has_role(Role.STAFF, Role.ADMIN):
+            count = pending_count(current_user)
+    return {
+        "pending_count": count,
+        "clinic_name": current_app.config["CLINIC_NAME"],
+        "navigation": nav,
+        "home_url": home_url(current_user),
+        "Role": Role,
+    }
