@@ -1,0 +1,47 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is their plumbing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+DEMO_PASSWORD ?= demo-password
+PYTEST_ARGS ?=
+
+export FLASK_APP := wsgi
+
+.PHONY: run test install migrate clean
+
+run: install instance/config.py
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo --password '$(DEMO_PASSWORD)' --if-empty
+	@echo
+	@echo "  Demo logins (password: $(DEMO_PASSWORD))"
+	@echo "    admin    admin@demo.test"
+	@echo "    staff    staff1@demo.test ... staff6@demo.test"
+	@echo "    patient  patient1@demo.test ... patient12@demo.test"
+	@echo "  Serving http://$(HOST):$(PORT)"
+	@echo
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# A local secret key, made once; instance/ is never committed.
+instance/config.py:
+	mkdir -p instance
+	$(PYTHON) -c "import secrets; print('SECRET_KEY = %r' % secrets.token_urlsafe(48))" > $@
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
