@@ -3,6 +3,7 @@ TEST_DATABASE_URL is set. Every test that takes `app` (or `client`, `db_session`
 backend: one parametrized fixture, not a copy of the tests."""
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import shutil
@@ -36,8 +37,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError("CI=true but TEST_DATABASE_URL is not set: the PostgreSQL run must not be skipped")
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own context, as it would in production.
+
+    Tests keep an app context pushed (for factories and queries); without this, requests would join it
+    and share `g` (so Flask-Login's cached user) and the database session with the test and each other.
+    """
+
+    def open(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def,override]
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 def build_app(database_url: str, **overrides: Any) -> Flask:
-    return create_app({**BASE_CONFIG, "DATABASE_URL": database_url, **overrides})
+    app = create_app({**BASE_CONFIG, "DATABASE_URL": database_url, **overrides})
+    app.test_client_class = IsolatedClient
+    return app
 
 
 def migrate_to_head(database_url: str) -> None:

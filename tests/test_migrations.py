@@ -1,0 +1,82 @@
+"""The committed migrations build, remove and rebuild the schema, and match the models exactly."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+
+from booking.extensions import db
+from tests.conftest import PG_URL, build_app
+
+EXPECTED_TABLES = {
+    "users", "patient_profiles", "specialties", "services", "providers", "provider_services",
+    "working_hours", "time_off", "appointments", "appointment_events", "appointment_notes",
+}
+
+
+@pytest.fixture
+def empty_database(backend, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A database with nothing in it: a new SQLite file, or a new PostgreSQL database."""
+    if backend.name == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+    assert PG_URL
+    name = f"booking_migrations_{uuid.uuid4().hex[:10]}"
+    server = sa.make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def tables(engine: sa.Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
+
+
+def test_upgrade_downgrade_upgrade(empty_database):  # type: ignore[no-untyped-def]
+    app = build_app(empty_database)
+    with app.app_context():
+        upgrade()
+        assert tables(db.engine) == EXPECTED_TABLES
+        downgrade(revision="base")
+        assert tables(db.engine) == set()
+        upgrade()
+        assert tables(db.engine) == EXPECTED_TABLES
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as connection:
+                constraint = connection.execute(
+                    sa.text("SELECT 1 FROM pg_constraint WHERE conname = 'ex_appointments_provider_time'")
+                ).scalar()
+            assert constraint == 1
+        db.engine.dispose()
+
+
+def test_downgrade_leaves_nothing_behind_on_postgres(empty_database, backend):  # type: ignore[no-untyped-def]
+    if backend.name != "postgresql":
+        pytest.skip("extensions are PostgreSQL's")
+    app = build_app(empty_database)
+    with app.app_context():
+        upgrade()
+        downgrade(revision="base")
+        with db.engine.connect() as connection:
+            extensions = set(connection.execute(sa.text("SELECT extname FROM pg_extension")).scalars())
+        assert "btree_gist" not in extensions
+        db.engine.dispose()
+
+
+def test_autogenerate_finds_no_difference(app):  # type: ignore[no-untyped-def]
+    """The test database was built by the migrations; comparing it to the models must find nothing."""
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": False})
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []

@@ -1,0 +1,120 @@
+"""Every route x every kind of visitor -> the status it must answer.
+
+The table is checked against app.url_map both ways: a new route without a decision here fails, and so
+does a decision for a route that no longer exists.
+"""
+from __future__ import annotations
+
+import pytest
+
+from booking.domain.roles import Role
+from booking.domain.status import Status
+from tests.factories import DEFAULT_PASSWORD, make_appointment, make_provider, make_user
+
+ANON, PATIENT, STAFF, ADMIN = "anonymous", "patient", "staff", "admin"
+VISITORS = (ANON, PATIENT, STAFF, ADMIN)
+LOGIN = 302  # a visitor is sent to the login page
+HOME = 303  # a logged-in user is sent to their home
+
+
+def statuses(anonymous: int, patient: int, staff: int, admin: int) -> dict[str, int]:
+    return {ANON: anonymous, PATIENT: patient, STAFF: staff, ADMIN: admin}
+
+
+PUBLIC = statuses(200, 200, 200, 200)
+PATIENTS_ONLY = statuses(LOGIN, 200, 403, 403)
+STAFF_AND_ADMINS = statuses(LOGIN, 403, 200, 200)
+ADMINS_ONLY = statuses(LOGIN, 403, 403, 200)
+
+#: (endpoint, method) -> expected status per visitor. POSTs carry an empty form.
+MATRIX: dict[tuple[str, str], dict[str, int]] = {
+    ("static", "GET"): PUBLIC,
+    ("health.healthz", "GET"): PUBLIC,
+    ("auth.login", "GET"): statuses(200, HOME, HOME, HOME),
+    ("auth.login", "POST"): statuses(422, HOME, HOME, HOME),
+    ("auth.register", "GET"): statuses(200, HOME, HOME, HOME),
+    ("auth.register", "POST"): statuses(422, HOME, HOME, HOME),
+    ("auth.logout", "POST"): statuses(LOGIN, 303, 303, 303),
+    ("patient.providers", "GET"): PATIENTS_ONLY,
+    ("patient.appointments", "GET"): PATIENTS_ONLY,
+    ("patient.appointment", "GET"): PATIENTS_ONLY,  # the patient's own; another's is tested below
+    ("staff.requests", "GET"): STAFF_AND_ADMINS,
+    ("staff.schedule", "GET"): STAFF_AND_ADMINS,
+    ("admin.appointments", "GET"): ADMINS_ONLY,
+    ("admin.providers", "GET"): ADMINS_ONLY,
+    ("admin.services", "GET"): ADMINS_ONLY,
+    ("admin.users", "GET"): ADMINS_ONLY,
+}
+
+
+def routes(app):  # type: ignore[no-untyped-def]
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+@pytest.fixture
+def people(app):  # type: ignore[no-untyped-def]
+    patient = make_user(Role.PATIENT)
+    staff = make_user(Role.STAFF)
+    admin = make_user(Role.ADMIN)
+    provider = make_provider(user=staff)
+    appointment = make_appointment(patient=patient, provider=provider, status=Status.PENDING)
+    return {PATIENT: patient, STAFF: staff, ADMIN: admin, "appointment": appointment}
+
+
+def url_for_rule(rule, people) -> str:  # type: ignore[no-untyped-def]
+    samples = {"appointment_id": people["appointment"].id, "filename": "css/app.css"}
+    missing = set(rule.arguments) - set(samples)
+    assert not missing, f"{rule.rule}: add sample values for {sorted(missing)} to the role matrix"
+    return rule.build({name: samples[name] for name in rule.arguments})[1]
+
+
+def test_every_route_has_a_decision(app):  # type: ignore[no-untyped-def]
+    present = {(rule.endpoint, method) for rule, method in routes(app)}
+    assert present - MATRIX.keys() == set(), "routes with no access decision in the role matrix"
+    assert MATRIX.keys() - present == set(), "decisions for routes that do not exist"
+
+
+def test_role_matrix(app, people):  # type: ignore[no-untyped-def]
+    clients = {}
+
+    def client_for(visitor: str, fresh: bool):  # type: ignore[no-untyped-def]
+        if fresh or visitor not in clients:
+            client = app.test_client()
+            if visitor != ANON:
+                login = client.post("/auth/login", data={"email": people[visitor].email, "password": DEFAULT_PASSWORD})
+                assert login.status_code == 303, f"{visitor} could not log in"
+            if fresh:
+                return client
+            clients[visitor] = client
+        return clients[visitor]
+
+    failures = []
+    for rule, method in routes(app):
+        url = url_for_rule(rule, people)
+        for visitor in VISITORS:
+            client = client_for(visitor, fresh=rule.endpoint == "auth.logout")
+            response = client.open(url, method=method, data={} if method == "POST" else None)
+            expected = MATRIX[(rule.endpoint, method)][visitor]
+            if response.status_code != expected:
+                failures.append(f"{method} {url} as {visitor}: {response.status_code}, expected {expected}")
+            elif expected == LOGIN and "/auth/login" not in response.headers.get("Location", ""):
+                failures.append(f"{method} {url} as {visitor}: redirected elsewhere than the login page")
+            response.close()
+    assert not failures, "\n".join(failures)
+
+
+def test_a_patient_cannot_see_another_patients_appointment(app, client, auth, people):  # type: ignore[no-untyped-def]
+    other = make_user(Role.PATIENT)
+    auth.login(other.email)
+    response = client.get(f"/me/appointments/{people['appointment'].id}")
+    assert response.status_code == 404
+    assert people[PATIENT].full_name not in response.get_data(as_text=True)
+
+
+def test_the_owner_sees_their_appointment(app, client, auth, people):  # type: ignore[no-untyped-def]
+    auth.login(people[PATIENT].email)
+    response = client.get(f"/me/appointments/{people['appointment'].id}")
+    assert response.status_code == 200
+    assert f'data-appointment-id="{people["appointment"].id}"' in response.get_data(as_text=True)
