@@ -44,9 +44,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def _migrations_dir() -> str:
+    """migrations/ beside the package in a checkout; else the working directory's, as Flask-Migrate does."""
     import os
 
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+    beside = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+    return beside if os.path.isdir(beside) else "migrations"
 
 
 def register_blueprints(app: Flask) -> None:

@@ -5,7 +5,8 @@ import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from booking import htmx
 from booking.extensions import db
@@ -62,7 +63,9 @@ def _description(error: HTTPException) -> str | None:
 
 
 def error_response(code: int, message: str | None = None):  # type: ignore[no-untyped-def]
-    title, default_message = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    title, default_message = MESSAGES.get(code) or (
+        HTTP_STATUS_CODES.get(code, "Error"), MESSAGES[500 if code >= 500 else 400][1]
+    )
     message = message or default_message
     if _wants_json():
         response = jsonify(error=title, message=message)

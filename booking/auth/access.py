@@ -33,8 +33,13 @@ def _load_user(user_id: str) -> User | None:
 
 
 def _unauthorized():  # type: ignore[no-untyped-def]
-    """Send a visitor to the login page, remembering where they were going (GET pages only)."""
+    """Send a visitor to the login page, remembering where they were going (GET pages only).
+
+    For htmx the place to come back to is the page the user is on, not the fragment it asked for.
+    """
     next_url = request.full_path.rstrip("?") if request.method == "GET" else None
+    if htmx.is_htmx():
+        next_url = _same_site_path(request.headers.get("HX-Current-URL"))
     login_url = url_for("auth.login", next=next_url)
     if htmx.wants_fragment():
         # A redirect would be followed by the XHR and the login page swapped into a fragment.
@@ -43,6 +48,15 @@ def _unauthorized():  # type: ignore[no-untyped-def]
         response.headers["HX-Redirect"] = login_url
         return response
     return redirect(login_url)
+
+
+def _same_site_path(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
 def role_required(*roles: Role) -> Callable[[F], F]:

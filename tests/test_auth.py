@@ -1,0 +1,365 @@
+"""Register, log in, log out: the journeys a visitor takes, and the ways they must not go wrong."""
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from booking.domain.roles import Role
+from booking.extensions import db
+from booking.models import User
+from tests.conftest import HTMX
+from tests.factories import DEFAULT_PASSWORD, make_user
+
+NEW_PASSWORD = "a brand new long secret"
+HOMES = {Role.PATIENT: "/book/", Role.STAFF: "/staff/requests", Role.ADMIN: "/admin/appointments"}
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+CSRF_HEADER = re.compile(r'"X-CSRFToken": "([^"]+)"')
+
+
+def register(  # type: ignore[no-untyped-def]
+    client, email="new.patient@example.com", password=NEW_PASSWORD, confirm=None, headers=None, **extra
+):
+    data = {
+        "full_name": "New Patient",
+        "email": email,
+        "password": password,
+        "password_confirm": password if confirm is None else confirm,
+        **extra,
+    }
+    return client.post("/auth/register", data=data, headers=headers or {})
+
+
+def stored_user(email: str) -> User | None:
+    # Requests run in their own sessions; end ours so that a read snapshot (SQLite WAL) is not stale.
+    db.session.rollback()
+    return db.session.scalar(sa.select(User).where(User.email == email))
+
+
+def count_users(email: str) -> int:
+    db.session.rollback()
+    query = sa.select(sa.func.count()).select_from(User).where(sa.func.lower(User.email) == email.lower())
+    return db.session.scalar(query)
+
+
+def logged_in_user_id(client) -> str | None:  # type: ignore[no-untyped-def]
+    with client.session_transaction() as session:
+        return session.get("_user_id")
+
+
+def without_csrf(body: str) -> str:
+    body = CSRF_INPUT.sub('name="csrf_token" value=""', body)
+    return CSRF_HEADER.sub('"X-CSRFToken": ""', body)
+
+
+# --- registering ---------------------------------------------------------------------------------
+
+
+def test_a_visitor_registers_and_lands_on_the_booking_page_logged_in(app, client):
+    response = register(client, email="New.Patient@Example.com")
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/book/"
+    user = stored_user("new.patient@example.com")
+    assert user is not None
+    assert user.role == Role.PATIENT.value
+    assert user.password_hash.startswith("$argon2id$")
+    assert NEW_PASSWORD not in user.password_hash
+    assert user.profile is not None
+    assert logged_in_user_id(client) == str(user.id)
+    assert client.get("/book/").status_code == 200
+
+
+@pytest.mark.parametrize("spelling", ["ann@example.com", "Ann@Example.com", "ANN@EXAMPLE.COM", " ann@example.com "])
+def test_an_email_already_registered_in_any_letter_case_is_refused(app, client, spelling):
+    make_user(email="ann@example.com")
+
+    response = register(client, email=spelling)
+
+    assert response.status_code == 422
+    assert "already exists" in response.get_data(as_text=True)
+    assert count_users("ann@example.com") == 1
+    assert logged_in_user_id(client) is None
+
+
+@pytest.mark.parametrize(
+    ("password", "confirm", "message"),
+    [
+        pytest.param("short", None, "Use at least 10 characters.", id="too-short"),
+        pytest.param(("long pass " * 13)[:129], None, "Use at most 128 characters.", id="too-long"),
+        pytest.param("password123", None, "too easy to guess", id="common"),
+        pytest.param("PassWord123", None, "too easy to guess", id="common-other-case"),
+        pytest.param("aaaaaaaaaaaa", None, "too easy to guess", id="too-few-distinct-characters"),
+        pytest.param("weak.one@example.com", None, "Do not use your e-mail address", id="the-email-itself"),
+        pytest.param(NEW_PASSWORD, NEW_PASSWORD + "!", "The passwords do not match.", id="mismatched-confirmation"),
+    ],
+)
+def test_a_weak_password_is_refused_with_the_reason(app, client, password, confirm, message):
+    response = register(client, email="weak.one@example.com", password=password, confirm=confirm)
+
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert stored_user("weak.one@example.com") is None
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "ann@", "@example.com", "ann@example", "ann@@example.com"])
+def test_an_invalid_email_is_refused(app, client, email):
+    response = register(client, email=email)
+
+    assert response.status_code == 422
+    assert 'id="email-errors"' in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+# --- logging in ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_lands_on_its_own_home_after_login(app, client, auth, role):
+    user = make_user(role)
+
+    response = auth.login(user.email)
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == HOMES[role]
+    assert client.get(HOMES[role]).status_code == 200
+
+
+def test_login_ignores_the_case_and_spaces_of_the_email(app, client, auth):
+    make_user(email="bob@example.com")
+
+    assert auth.login("  Bob@Example.COM ").status_code == 303
+
+
+def test_remember_me_sets_a_cookie_that_alone_keeps_the_user_logged_in(app, client, auth):
+    user = make_user()
+
+    assert auth.login(user.email, remember="y").status_code == 303
+    assert client.get_cookie("remember_token") is not None
+
+    client.delete_cookie("session")
+    assert client.get_cookie("session") is None
+    assert client.get("/book/").status_code == 200
+
+
+def test_without_remember_me_there_is_no_remember_cookie(app, client, auth):
+    user = make_user()
+
+    assert auth.login(user.email).status_code == 303
+    assert client.get_cookie("remember_token") is None
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
+def test_wrong_password_and_unknown_email_get_the_same_answer(app, client, auth, headers):
+    """Whether an address has an account must not leak: same status, same body, byte for byte.
+
+    The same address is tried before its account exists and after, so the echoed e-mail is alike."""
+    email = "carol@example.com"
+    unknown = client.post("/auth/login", data={"email": email, "password": "not the password"}, headers=headers)
+    make_user(email=email)
+    wrong = client.post("/auth/login", data={"email": email, "password": "not the password"}, headers=headers)
+
+    assert unknown.status_code == wrong.status_code == 422
+    assert "The e-mail or password is not right." in wrong.get_data(as_text=True)
+    assert without_csrf(unknown.get_data(as_text=True)) == without_csrf(wrong.get_data(as_text=True))
+    assert logged_in_user_id(client) is None
+
+
+def test_an_inactive_account_cannot_log_in_even_with_the_right_password(app, client, auth):
+    user = make_user(active=False)
+
+    response = auth.login(user.email)
+
+    assert response.status_code == 422
+    assert "This account has been switched off." in response.get_data(as_text=True)
+    assert logged_in_user_id(client) is None
+    home = client.get("/book/")
+    assert home.status_code == 302
+    assert urlsplit(home.headers["Location"]).path == "/auth/login"
+
+
+def test_an_account_switched_off_while_logged_in_loses_access(app, client, auth):
+    """Flask-Login's UserMixin counts an inactive user as not authenticated, remember cookie or not."""
+    user = make_user()
+    assert auth.login(user.email, remember="y").status_code == 303
+
+    user.active = False
+    db.session.commit()
+
+    assert client.get("/book/").status_code == 302
+
+
+def test_login_follows_a_safe_next_link(app, client):
+    user = make_user()
+
+    response = client.post(
+        "/auth/login?next=/me/appointments", data={"email": user.email, "password": DEFAULT_PASSWORD}
+    )
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/me/appointments"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        " //evil.example/",
+        "/\t/evil.example/",
+        "https:evil.example",
+    ],
+)
+def test_login_ignores_a_next_link_that_leaves_the_site(app, client, target):
+    user = make_user()
+
+    response = client.post(
+        "/auth/login", query_string={"next": target}, data={"email": user.email, "password": DEFAULT_PASSWORD}
+    )
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/book/"
+
+
+def test_a_visitor_sent_to_login_is_brought_back_afterwards(app, client):
+    user = make_user()
+
+    response = client.get("/me/appointments")
+
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/auth/login"
+    assert parse_qs(location.query) == {"next": ["/me/appointments"]}
+
+    back = client.post(response.headers["Location"], data={"email": user.email, "password": DEFAULT_PASSWORD})
+    assert back.headers["Location"] == "/me/appointments"
+
+
+def test_the_session_is_renewed_at_login(app, client, auth):
+    user = make_user()
+    user_id = str(user.id)
+    with client.session_transaction() as session:
+        session["planted"] = "before login"
+
+    assert auth.login(user.email).status_code == 303
+
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["_user_id"] == user_id
+
+
+# --- logging out ---------------------------------------------------------------------------------
+
+
+def test_logout_is_not_a_get(app, client, auth):
+    user = make_user()
+    auth.login(user.email)
+
+    assert client.get("/auth/logout").status_code == 405
+    assert client.get("/book/").status_code == 200
+
+
+def test_logout_ends_the_session(app, client, auth):
+    user = make_user()
+    auth.login(user.email)
+
+    response = auth.logout()
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/auth/login"
+    assert logged_in_user_id(client) is None
+    later = client.get("/book/")
+    assert later.status_code == 302
+    assert urlsplit(later.headers["Location"]).path == "/auth/login"
+
+
+def test_logout_deletes_the_remember_cookie(app, client, auth):
+    user = make_user()
+    auth.login(user.email, remember="y")
+    assert client.get_cookie("remember_token") is not None
+
+    response = auth.logout()
+
+    assert any(c.startswith("remember_token=;") for c in response.headers.getlist("Set-Cookie"))
+    assert client.get_cookie("remember_token") is None
+    assert client.get("/book/").status_code == 302
+
+
+# --- secrets stay secret -------------------------------------------------------------------------
+
+
+def test_the_password_never_reaches_the_logs(app, client, caplog):
+    """At DEBUG, with SQLAlchemy logging every statement and its parameters too."""
+    secret = "Zebra-Quartz-Mango-4417"
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="sqlalchemy.engine")  # SQLAlchemy pins its own loggers to WARN
+
+    assert register(client, email="logged@example.com", password=secret).status_code == 303
+    client.post("/auth/logout")
+    for email, password in [("logged@example.com", secret + "x"), ("nobody@example.com", secret)]:
+        assert client.post("/auth/login", data={"email": email, "password": password}).status_code == 422
+
+    assert "logged@example.com" in caplog.text, "the submitted values must be visible to this capture"
+    assert secret not in caplog.text
+
+
+# --- CSRF ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def csrf_client(make_app):  # type: ignore[no-untyped-def]
+    return make_app(WTF_CSRF_ENABLED=True).test_client()
+
+
+def test_a_registration_without_the_csrf_token_is_refused(app, csrf_client):
+    response = register(csrf_client, email="forged@example.com")
+
+    assert response.status_code == 400
+    assert "The form expired" in response.get_data(as_text=True)
+    assert stored_user("forged@example.com") is None
+
+
+def test_a_login_without_the_csrf_token_is_refused(app, csrf_client):
+    user = make_user()
+
+    response = csrf_client.post("/auth/login", data={"email": user.email, "password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 400
+    assert logged_in_user_id(csrf_client) is None
+
+
+def test_a_registration_with_the_token_from_the_form_succeeds(app, csrf_client):
+    page = csrf_client.get("/auth/register").get_data(as_text=True)
+    token = CSRF_INPUT.search(page).group(1)
+
+    response = register(csrf_client, email="genuine@example.com", csrf_token=token)
+
+    assert response.status_code == 303
+    assert stored_user("genuine@example.com") is not None
+
+
+def test_an_htmx_registration_with_the_token_in_the_header_succeeds(app, csrf_client):
+    """base.html puts the token in hx-headers, so htmx sends it as X-CSRFToken on every request."""
+    page = csrf_client.get("/auth/register").get_data(as_text=True)
+    token = CSRF_HEADER.search(page).group(1)
+
+    response = register(csrf_client, email="htmx.user@example.com", headers={**HTMX, "X-CSRFToken": token})
+
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"] == "/book/"
+    assert stored_user("htmx.user@example.com") is not None
+
+
+def test_an_htmx_post_without_the_token_gets_a_toast_not_a_page(app, csrf_client):
+    response = register(csrf_client, email="forged@example.com", headers=HTMX)
+
+    assert response.status_code == 400
+    assert "<html" not in response.get_data(as_text=True)
+    assert "The form expired" in response.headers["HX-Trigger"]
+    assert stored_user("forged@example.com") is None
