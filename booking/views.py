@@ -23,15 +23,30 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
 }
 
 
+CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+
+
 def money(cents: int | None) -> str:
-    """Prices are kept in cents; shown with two decimals."""
-    return "" if cents is None else f"{cents / 100:,.2f}"
+    """Prices are kept in cents; shown with two decimals and the clinic's currency."""
+    if cents is None:
+        return ""
+    code = current_app.config["CURRENCY"]
+    amount = f"{cents / 100:,.2f}"
+    symbol = CURRENCY_SYMBOLS.get(code)
+    return f"{symbol}{amount}" if symbol else f"{amount} {code}"
+
+
+def initials(name: str) -> str:
+    """"Dr Amelia Hart" -> "AH": the letters on a provider's photo placeholder."""
+    words = [w for w in name.split() if w.rstrip(".").lower() not in {"dr", "mr", "mrs", "ms", "prof"}]
+    return "".join(w[0] for w in words[:1] + words[1:][-1:]).upper()
 
 
 def init_templates(app: Any) -> None:
     app.context_processor(template_context)
     app.add_template_filter(format_local, "local")
     app.add_template_filter(money, "money")
+    app.add_template_filter(initials, "initials")
 
 
 def home_url(user: Any) -> str:

@@ -76,6 +76,8 @@ def test_seed_demo_makes_a_believable_clinic(runner):  # type: ignore[no-untyped
         elif appointment.start_at > now:
             assert appointment.status not in ("completed", "no_show"), appointment
         assert appointment.events and appointment.events[0].kind == "created"
+        if appointment.service.auto_approve:
+            assert appointment.status != "pending", "a service that approves itself never waits for staff"
 
 
 def test_seed_demo_twice_gives_the_same_counts(runner):  # type: ignore[no-untyped-def]

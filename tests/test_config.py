@@ -65,3 +65,24 @@ def test_environment_variables_configure_the_app(monkeypatch, tmp_path):  # type
 )
 def test_database_urls(configured, expected):  # type: ignore[no-untyped-def]
     assert database_uri(configured, "/instance") == expected
+
+
+@pytest.mark.parametrize(
+    ("currency", "cents", "shown"),
+    [("GBP", 4500, "£45.00"), ("EUR", 123456, "€1,234.56"), ("CHF", 990, "9.90 CHF"), ("GBP", None, "")],
+)
+def test_prices_are_shown_in_the_clinic_currency(tmp_path, currency, cents, shown):  # type: ignore[no-untyped-def]
+    from booking.views import money
+
+    app = create_app({"TESTING": True, "CURRENCY": currency, "DATABASE_URL": f"sqlite:///{tmp_path}/m.sqlite"})
+    with app.app_context():
+        assert money(cents) == shown
+
+
+@pytest.mark.parametrize(
+    ("name", "letters"), [("Dr Amelia Hart", "AH"), ("Sofia Lindqvist", "SL"), ("Cher", "C"), ("Prof. Ada B. Lovelace", "AL")]
+)
+def test_initials(name, letters):  # type: ignore[no-untyped-def]
+    from booking.views import initials
+
+    assert initials(name) == letters

@@ -74,8 +74,14 @@ PATIENTS = [
     ("Grace Thompson", "+44 7700 900110"), ("Ethan Clarke", "+44 7700 900111"), ("Mei Lin", "+44 7700 900112"),
 ]
 
-REASONS = ["Persistent cough", "Annual check", "Knee pain after running", "Follow-up on blood test", None,
-           "Rash on forearm", "Travel vaccines", None, "Toothache on the left side", "Back stiffness"]
+#: What patients write when they book, by specialty (None: they wrote nothing).
+REASONS = {
+    "General Practice": ["Persistent cough", "Annual check", "Follow-up on blood test", "Headaches", None],
+    "Dentistry": ["Toothache on the left side", "Bleeding gums", "Six-month check", None],
+    "Physiotherapy": ["Knee pain after running", "Back stiffness", "Shoulder after surgery", None],
+    "Dermatology": ["Rash on forearm", "A mole that changed", "Eczema flare-up", None],
+    "Paediatrics": ["Two-year check", "Travel vaccines", "Recurring ear pain", None],
+}
 
 ADMIN_EMAIL = "admin@demo.test"
 
@@ -180,10 +186,13 @@ def _make_appointments(providers: list[Provider], patients: list[User], now: dat
                 if _clashes(taken, provider.id, start, end) or _clashes(taken, -patient.id, start, end):
                     continue
                 status = _status_for(start, now, rng, provider, offset)
+                if service.auto_approve and status is Status.PENDING:
+                    status = Status.APPROVED  # such services never wait for staff
                 if status in HOLDS_TIME:
                     taken.setdefault(provider.id, []).append((start, end))
                     taken.setdefault(-patient.id, []).append((start, end))
-                _add_appointment(provider, service, patient, start, end, status, rng.choice(REASONS), now, rng)
+                reason = rng.choice(REASONS[provider.specialty.name])
+                _add_appointment(provider, service, patient, start, end, status, reason, now, rng)
                 created += 1
     return created
 
