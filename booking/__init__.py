@@ -15,9 +15,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app_config.load(app, config)
     _ensure_instance_folder(app)
     register_extensions(app)
+    register_request_hooks(app)  # before the blueprints: it brings the <id:...> URL converter
     register_blueprints(app)
     register_errorhandlers(app)
-    register_request_hooks(app)
     register_commands(app)
     return app
 

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
+from flask import abort, current_app, request, url_for
+from werkzeug.routing import IntegerConverter
+
+from booking.extensions import db
 from flask_login import current_user
 
 from booking.domain.roles import HOME_ENDPOINT, Role
@@ -26,6 +29,29 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
 CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
 
+#: Highest page number we will compute: far past any real table, far below an integer overflow.
+MAX_PAGE = 100_000
+#: Largest id a URL may carry: PostgreSQL's integer primary keys stop here.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>`: a positive database id; anything larger than a key can be is a 404, not a 500."""
+
+    def __init__(self, map: Any) -> None:  # noqa: A002 - werkzeug's name
+        super().__init__(map, min=1, max=MAX_ID)
+
+
+def paginate(query: Any, per_page: int | None = None) -> Any:
+    """One page of `query` from the `page` argument; nonsense pages show the first, absurd ones 404."""
+    page = request.args.get("page", 1, type=int) or 1
+    if page > MAX_PAGE:
+        abort(404)
+    return db.paginate(
+        query, page=max(page, 1), per_page=per_page or current_app.config["PER_PAGE"], error_out=False, count=True
+    )
+
+
 def money(cents: int | None) -> str:
     """Prices are kept in cents; shown with two decimals and the clinic's currency."""
     if cents is None:
@@ -44,6 +70,7 @@ def initials(name: str) -> str:
 
 def init_templates(app: Any) -> None:
     app.context_processor(template_context)
+    app.url_map.converters["id"] = IdConverter
     app.add_template_filter(format_local, "local")
     app.add_template_filter(money, "money")
     app.add_template_filter(initials, "initials")

@@ -67,7 +67,10 @@ def make_appointment(patient: User | None = None, provider: Provider | None = No
     provider = provider or make_provider()
     service = service or provider.services[0]
     patient = patient or make_user(Role.PATIENT)
-    start_at = start_at or datetime.now(timezone.utc).replace(microsecond=0, second=0) + timedelta(days=3)
+    if start_at is None:  # a fresh hour each time, so defaults never collide on one provider
+        start_at = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) + timedelta(
+            days=3, hours=next(_counter)
+        )
     appointment = Appointment(
         patient=patient, provider=provider, service=service, start_at=start_at,
         end_at=start_at + timedelta(minutes=service.duration_min), status=status.value,

@@ -338,3 +338,24 @@ def test_health_check(app, client):
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok"}
     assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("/admin/appointments?page=99999999999999999999", 404),
+        ("/admin/appointments?page=100001", 404),
+        ("/admin/appointments?page=-3", 200),
+        ("/admin/appointments?page=abc", 200),
+        ("/admin/users?page=999999999999999999", 404),
+        ("/me/appointments/99999999999999999999", 404),
+        ("/me/appointments/2147483648", 404),
+        ("/me/appointments/0", 404),
+        ("/me/appointments/-1", 404),
+    ],
+)
+def test_out_of_range_numbers_are_not_found_not_a_crash(app, client, auth, url, expected):
+    """Numbers larger than the database's integers must not reach it (PostgreSQL would raise)."""
+    role = Role.PATIENT if url.startswith("/me/") else Role.ADMIN
+    auth.login(make_user(role).email)
+    assert client.get(url).status_code == expected

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from sqlalchemy.orm import selectinload
 
 from booking.auth.access import role_required
@@ -11,6 +11,7 @@ from booking.domain.status import Status
 from booking.extensions import db
 from booking.models import Appointment, Provider, Service, User
 from booking.models.queries import appointment_details
+from booking.views import paginate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -19,12 +20,12 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @role_required(Role.ADMIN)
 def appointments():  # type: ignore[no-untyped-def]
     status = request.args.get("status", "")
-    query = sa.select(Appointment).options(*appointment_details()).order_by(Appointment.start_at.desc())
+    query = sa.select(Appointment).options(*appointment_details()).order_by(Appointment.start_at.desc(), Appointment.id)
     if status in {s.value for s in Status}:
         query = query.where(Appointment.status == status)
     else:
         status = ""
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(query)
     return render_template("admin/appointments.html", page=page, status=status, statuses=list(Status))
 
 
@@ -50,5 +51,5 @@ def services():  # type: ignore[no-untyped-def]
 @bp.get("/users")
 @role_required(Role.ADMIN)
 def users():  # type: ignore[no-untyped-def]
-    rows = db.paginate(sa.select(User).order_by(User.full_name), per_page=50, error_out=False)
+    rows = paginate(sa.select(User).order_by(User.full_name, User.id), per_page=50)
     return render_template("admin/users.html", page=rows)

@@ -33,7 +33,7 @@ def appointments():  # type: ignore[no-untyped-def]
     return render_template("patient/appointments.html", appointments=mine)
 
 
-@bp.get("/me/appointments/<int:appointment_id>")
+@bp.get("/me/appointments/<id:appointment_id>")
 @role_required(Role.PATIENT)
 def appointment(appointment_id: int):  # type: ignore[no-untyped-def]
     return render_template("patient/appointment.html", appointment=get_own_appointment(appointment_id))
