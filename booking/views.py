@@ -42,6 +42,18 @@ class IdConverter(IntegerConverter):
         super().__init__(map, min=1, max=MAX_ID)
 
 
+def refuse_control_characters() -> None:
+    """before_request: no NUL or other control characters in query or form values.
+
+    PostgreSQL cannot store NUL in text at all (the driver raises), and no person types one: such input
+    is answered 400 before it can reach a query and become a 500.
+    """
+    for values in (request.args, request.form):
+        for value in values.values():
+            if any(ord(c) < 32 and c not in "\t\r\n" or c == "\x7f" for c in value):
+                abort(400, "The request contained characters that are not allowed.")
+
+
 def paginate(query: Any, per_page: int | None = None) -> Any:
     """One page of `query` from the `page` argument; nonsense pages show the first, absurd ones 404."""
     page = request.args.get("page", 1, type=int) or 1
@@ -71,6 +83,7 @@ def initials(name: str) -> str:
 def init_templates(app: Any) -> None:
     app.context_processor(template_context)
     app.url_map.converters["id"] = IdConverter
+    app.before_request(refuse_control_characters)
     app.add_template_filter(format_local, "local")
     app.add_template_filter(money, "money")
     app.add_template_filter(initials, "initials")

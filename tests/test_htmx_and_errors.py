@@ -359,3 +359,22 @@ def test_out_of_range_numbers_are_not_found_not_a_crash(app, client, auth, url, 
     role = Role.PATIENT if url.startswith("/me/") else Role.ADMIN
     auth.login(make_user(role).email)
     assert client.get(url).status_code == expected
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("POST", "/auth/register", {"full_name": "a\x00b", "email": "nul@example.com",
+                                     "password": "correct horse battery", "password_confirm": "correct horse battery"}),
+        ("POST", "/auth/login", {"email": "a\x00@example.com", "password": "whatever password"}),
+        ("GET", "/auth/login?next=/a%00b", None),
+        ("GET", "/auth/login?email=%1b%5b31m", None),
+    ],
+)
+def test_control_characters_are_refused_before_they_reach_the_database(app, client, method, url, data):
+    response = client.open(url, method=method, data=data)
+
+    assert response.status_code == 400
+    assert "characters that are not allowed" in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
