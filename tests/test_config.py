@@ -86,3 +86,11 @@ def test_initials(name, letters):  # type: ignore[no-untyped-def]
     from booking.views import initials
 
     assert initials(name) == letters
+
+
+def test_healthz_says_unavailable_when_the_database_is_not_there(tmp_path, caplog):  # type: ignore[no-untyped-def]
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/missing-folder/x.sqlite"})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable"}
+    assert "did not answer" in caplog.text
