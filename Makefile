@@ -16,7 +16,7 @@ run: install instance/config.py
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --password '$(DEMO_PASSWORD)' --if-empty
 	@echo
-	@echo "  Demo logins (password: $(DEMO_PASSWORD))"
+	@echo "  Demo logins (password: $(DEMO_PASSWORD), or the one the demo was first seeded with)"
 	@echo "    admin    admin@demo.test"
 	@echo "    staff    staff1@demo.test ... staff6@demo.test"
 	@echo "    patient  patient1@demo.test ... patient12@demo.test"
@@ -29,8 +29,12 @@ test: install
 
 install: $(STAMP)
 
+# Python 3.11 or newer; an old or broken .venv is made again.
+NEW_ENOUGH := import sys; sys.exit(sys.version_info < (3, 11))
+
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c '$(NEW_ENOUGH)' 2>/dev/null || { echo "Python 3.11 or newer is needed: run make PYTHON=python3.12 (or another)"; exit 1; }
+	@$(BIN)/python -c '$(NEW_ENOUGH)' 2>/dev/null || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)

@@ -73,9 +73,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from booking import htmx
+    from booking.security import init_security
     from booking.views import init_templates
 
     app.after_request(htmx.finish_response)
+    init_security(app)
     init_templates(app)
     if not app.debug and not app.testing:
         logging.getLogger("booking").setLevel(logging.INFO)

@@ -70,10 +70,12 @@ def error_response(code: int, message: str | None = None):  # type: ignore[no-un
     if _wants_json():
         response = jsonify(error=title, message=message)
         response.status_code = code
+        response.vary.add("Accept")
         return response
     fragment = htmx.wants_fragment()
     template = "errors/_error.html" if fragment else "errors/error.html"
     response = make_response(render_template(template, code=code, title=title, message=message), code)
+    response.vary.add("Accept")
     if fragment:
         htmx.toast(response, message, "error")
     return response

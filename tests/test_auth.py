@@ -69,7 +69,7 @@ def test_a_visitor_registers_and_lands_on_the_booking_page_logged_in(app, client
     assert user.password_hash.startswith("$argon2id$")
     assert NEW_PASSWORD not in user.password_hash
     assert user.profile is not None
-    assert logged_in_user_id(client) == str(user.id)
+    assert logged_in_user_id(client) == user.session_token
     assert client.get("/book/").status_code == 200
 
 
@@ -243,7 +243,7 @@ def test_a_visitor_sent_to_login_is_brought_back_afterwards(app, client):
 
 def test_the_session_is_renewed_at_login(app, client, auth):
     user = make_user()
-    user_id = str(user.id)
+    token = user.session_token
     with client.session_transaction() as session:
         session["planted"] = "before login"
 
@@ -251,7 +251,7 @@ def test_the_session_is_renewed_at_login(app, client, auth):
 
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == user_id
+        assert session["_user_id"] == token
 
 
 # --- logging out ---------------------------------------------------------------------------------
@@ -289,6 +289,23 @@ def test_logout_deletes_the_remember_cookie(app, client, auth):
     assert any(c.startswith("remember_token=;") for c in response.headers.getlist("Set-Cookie"))
     assert client.get_cookie("remember_token") is None
     assert client.get("/book/").status_code == 302
+
+
+def test_a_remember_cookie_copied_before_logout_is_dead_after_it(app, client, auth):
+    """Logging out ends the account's sessions everywhere: a stolen cookie stops working too."""
+    user = make_user()
+    auth.login(user.email, remember="y")
+    stolen = client.get_cookie("remember_token").value
+    thief = app.test_client()
+    thief.set_cookie("remember_token", stolen)
+    assert thief.get("/book/").status_code == 200
+
+    auth.logout()
+
+    thief_again = app.test_client()
+    thief_again.set_cookie("remember_token", stolen)
+    assert thief_again.get("/book/").status_code == 302
+    assert thief.get("/book/").status_code == 302  # the thief's own session ended as well
 
 
 # --- secrets stay secret -------------------------------------------------------------------------
@@ -363,3 +380,17 @@ def test_an_htmx_post_without_the_token_gets_a_toast_not_a_page(app, csrf_client
     assert "<html" not in response.get_data(as_text=True)
     assert "The form expired" in response.headers["HX-Trigger"]
     assert stored_user("forged@example.com") is None
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["user@xn--bcher-kva.example", "Jose\u0301@example.com", "  Mixed.Case@Example.COM  "],
+    ids=["punycode-domain", "decomposed-accent", "case-and-spaces"],
+)
+def test_people_log_in_with_the_address_exactly_as_they_registered_it(app, client, address):
+    assert register(client, email=address).status_code == 303
+    client.post("/auth/logout")
+
+    response = client.post("/auth/login", data={"email": address, "password": NEW_PASSWORD})
+
+    assert response.status_code == 303

@@ -378,3 +378,10 @@ def test_control_characters_are_refused_before_they_reach_the_database(app, clie
     assert "characters that are not allowed" in response.get_data(as_text=True)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+def test_a_malformed_current_url_header_is_ignored(app, client):
+    response = client.get("/book/", headers={**HTMX, "HX-Current-URL": "http://[oops/"})
+
+    assert response.status_code == 401
+    assert "next=" not in response.headers["HX-Redirect"]

@@ -6,6 +6,7 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import Flask, abort, redirect, request, url_for
 from flask_login import current_user
 
@@ -25,11 +26,9 @@ def init_login(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
 
 
-def _load_user(user_id: str) -> User | None:
-    try:
-        return db.session.get(User, int(user_id))
-    except ValueError:
-        return None
+def _load_user(session_token: str) -> User | None:
+    """The user whose current session token the session or remember-me cookie carries."""
+    return db.session.scalar(sa.select(User).where(User.session_token == session_token))
 
 
 def _unauthorized():  # type: ignore[no-untyped-def]
@@ -53,7 +52,10 @@ def _unauthorized():  # type: ignore[no-untyped-def]
 def _same_site_path(url: str | None) -> str | None:
     if not url:
         return None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a malformed header is treated as absent
+        return None
     if parts.netloc and parts.netloc != request.host:
         return None
     return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))

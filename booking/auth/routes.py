@@ -64,6 +64,7 @@ def register():  # type: ignore[no-untyped-def]
 @bp.post("/logout")
 @login_required
 def logout():  # type: ignore[no-untyped-def]
+    accounts.end_sessions(current_user.id)
     session.clear()
     logout_user()  # after clear(): it leaves the note that deletes the remember-me cookie
     flash("You are logged out.", "info")

@@ -1,7 +1,7 @@
 """SQLAlchemy models; importing this package registers every table on `db.metadata`."""
 from booking.models.appointment import Appointment, AppointmentEvent, AppointmentNote
 from booking.models.clinic import Provider, Service, Specialty, TimeOff, WorkingHours, provider_services
-from booking.models.locking import ProviderNotFound, provider_transaction
+from booking.models.locking import ProviderNotFound, provider_transaction, write_transaction
 from booking.models.user import PatientProfile, User
 
 __all__ = [
@@ -18,4 +18,5 @@ __all__ = [
     "WorkingHours",
     "provider_services",
     "provider_transaction",
+    "write_transaction",
 ]

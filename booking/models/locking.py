@@ -19,6 +19,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from booking.extensions import db
 from booking.models.clinic import Provider
@@ -53,29 +54,55 @@ class ProviderNotFound(LookupError):
     pass
 
 
-@contextlib.contextmanager
-def provider_transaction(provider_id: int) -> Iterator[Provider]:
-    """Run the block in one transaction that holds `provider_id`'s lock; commit, or roll back on error.
+WROTE_KEY = "booking_wrote"
 
-    It must begin the transaction itself: whatever the request read before is let go (the session
-    must hold no unsaved changes), and everything the block needs is read again under the lock.
+
+@event.listens_for(Session, "after_flush")
+def _remember_writes(session: Session, _context) -> None:  # type: ignore[no-untyped-def]
+    session.info[WROTE_KEY] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session: Session, transaction) -> None:  # type: ignore[no-untyped-def]
+    if transaction.parent is None:
+        session.info.pop(WROTE_KEY, None)
+
+
+@contextlib.contextmanager
+def write_transaction() -> Iterator[None]:
+    """Run the block as one transaction that may write; commit, or roll back on error.
+
+    It begins the transaction itself, so that on SQLite it can take the write lock up front (see the
+    module docstring): a transaction that read first and wrote later fails at once with "database is
+    locked" when another writer got in between, and busy_timeout cannot help it. Whatever the request
+    read before is let go, so the block must read what it decides on again; the session must hold no
+    writes yet (they would be lost), which is checked.
     """
     session = db.session
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError("provider_transaction() needs a session without unsaved changes")
+    if session.new or session.dirty or session.deleted or session.info.get(WROTE_KEY):
+        raise RuntimeError("a write transaction must start with no unsaved or uncommitted changes")
     session.rollback()
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
+    if session.get_bind().dialect.name == "sqlite":
         session.connection(execution_options={SQLITE_BEGIN_MODE: "IMMEDIATE"})
-    query = sa.select(Provider).where(Provider.id == provider_id).execution_options(populate_existing=True)
-    if dialect != "sqlite":
-        query = query.with_for_update()
     try:
-        provider = session.scalars(query).one_or_none()
-        if provider is None:
-            raise ProviderNotFound(provider_id)
-        yield provider
+        yield
         session.commit()
     except BaseException:
         session.rollback()
         raise
+
+
+@contextlib.contextmanager
+def provider_transaction(provider_id: int) -> Iterator[Provider]:
+    """A write transaction that also holds `provider_id`'s lock: bookings for it are serialised.
+
+    On SQLite the write lock already serialises everything; PostgreSQL locks only the provider's row.
+    """
+    with write_transaction():
+        query = sa.select(Provider).where(Provider.id == provider_id).execution_options(populate_existing=True)
+        if db.session.get_bind().dialect.name != "sqlite":
+            query = query.with_for_update()
+        provider = db.session.scalars(query).one_or_none()
+        if provider is None:
+            raise ProviderNotFound(provider_id)
+        yield provider

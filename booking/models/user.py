@@ -1,6 +1,7 @@
 """People: accounts of every role, and the patient's profile."""
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,10 @@ from booking.models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from booking.models.clinic import Provider
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
 
 ROLE_VALUES = ", ".join(f"'{r.value}'" for r in Role)
 
@@ -39,9 +44,19 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: What the session and the remember-me cookie carry instead of the id; a new one ends them all.
+    session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_session_token)
 
     profile: Mapped[PatientProfile | None] = relationship(back_populates="user", cascade="all, delete-orphan")
     provider: Mapped[Provider | None] = relationship(back_populates="user")
+
+    def get_id(self) -> str:
+        """Flask-Login's key for this user: the revocable token, so a copied cookie dies at logout."""
+        return self.session_token
+
+    def end_all_sessions(self) -> None:
+        """Every session and remember-me cookie issued so far stops working."""
+        self.session_token = new_session_token()
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

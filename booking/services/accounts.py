@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from booking.domain.roles import Role
 from booking.extensions import db
-from booking.models import PatientProfile, User
+from booking.models import PatientProfile, User, write_transaction
 from booking.models.types import utcnow
 from booking.services.errors import Conflict, Invalid
 from booking.services.passwords import hash_password, needs_rehash, password_problem, verify_password
@@ -33,7 +33,12 @@ def normalize_email(raw: str) -> str:
 
 
 def find_by_email(email: str) -> User | None:
-    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    """The account for an address as typed at login: spelled as registration stores it."""
+    try:
+        key = normalize_email(email)
+    except Invalid:
+        key = email.strip().lower()
+    return db.session.scalar(sa.select(User).where(User.email == key))
 
 
 def register_patient(full_name: str, email: str, password: str, phone: str | None = None) -> User:
@@ -59,23 +64,23 @@ def create_user(
     problem = password_problem(password, email)
     if problem:
         raise Invalid(problem, field="password")
-    if find_by_email(email) is not None:
-        raise Conflict(EMAIL_TAKEN, field="email")
-    user = User(
-        email=email,
-        full_name=full_name,
-        phone=(phone or "").strip() or None,
-        role=role.value,
-        password_hash=hash_password(password),
-        email_verified_at=utcnow() if verified else None,
-    )
-    if role is Role.PATIENT:
-        user.profile = PatientProfile()
-    db.session.add(user)
+    password_hash = hash_password(password)  # slow on purpose: before the write lock, not under it
     try:
-        db.session.commit()
-    except IntegrityError as error:  # another request registered the same address a moment ago
-        db.session.rollback()
+        with write_transaction():
+            if find_by_email(email) is not None:
+                raise Conflict(EMAIL_TAKEN, field="email")
+            user = User(
+                email=email,
+                full_name=full_name,
+                phone=(phone or "").strip() or None,
+                role=role.value,
+                password_hash=password_hash,
+                email_verified_at=utcnow() if verified else None,
+            )
+            if role is Role.PATIENT:
+                user.profile = PatientProfile()
+            db.session.add(user)
+    except IntegrityError as error:  # PostgreSQL: another request registered the address a moment ago
         raise Conflict(EMAIL_TAKEN, field="email") from error
     return user
 
@@ -89,7 +94,17 @@ def authenticate(email: str, password: str) -> User | None:
     assert user is not None
     if not user.active:
         raise AccountInactive()
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-        db.session.commit()
+    if needs_rehash(user.password_hash):  # the hashing parameters were raised since it was stored
+        new_hash = hash_password(password)
+        with write_transaction():
+            db.session.execute(sa.update(User).where(User.id == user.id).values(password_hash=new_hash))
+        user = db.session.get(User, user.id)
     return user
+
+
+def end_sessions(user_id: int) -> None:
+    """Log the account out everywhere: sessions and remember-me cookies issued so far stop working."""
+    with write_transaction():
+        user = db.session.get(User, user_id)
+        if user is not None:
+            user.end_all_sessions()

@@ -15,7 +15,17 @@ import sqlalchemy as sa
 from booking.domain.roles import Role
 from booking.domain.status import HOLDS_TIME, Status
 from booking.extensions import db
-from booking.models import Appointment, AppointmentEvent, PatientProfile, Provider, Service, Specialty, User, WorkingHours
+from booking.models import (
+    Appointment,
+    AppointmentEvent,
+    PatientProfile,
+    Provider,
+    Service,
+    Specialty,
+    User,
+    WorkingHours,
+    write_transaction,
+)
 from booking.models.types import utcnow
 from booking.services.passwords import hash_password
 
@@ -96,7 +106,7 @@ def seed_demo(password: str, clinic_zone: str, now: datetime | None = None) -> S
     """Create (or complete) the demo clinic in one transaction."""
     report = SeedReport()
     password_hash = hash_password(password)
-    try:
+    with write_transaction():
         specialties = {name: _get_or_create(Specialty, name=name) for name in SPECIALTIES}
         services = {}
         for name, minutes, price, auto, description in SERVICES:
@@ -129,10 +139,6 @@ def seed_demo(password: str, clinic_zone: str, now: datetime | None = None) -> S
         db.session.flush()
         if not _has_demo_appointments(patients):
             report.created_appointments = _make_appointments(providers, patients, now or utcnow())
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return report
 
 

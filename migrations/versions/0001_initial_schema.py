@@ -47,12 +47,14 @@ def upgrade():
     sa.Column('active', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.Column('email_verified_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('session_token', sa.String(length=64), nullable=False),
     sa.CheckConstraint("role IN ('patient', 'staff', 'admin')", name=op.f('ck_users_role_known')),
     sa.CheckConstraint('email = lower(email)', name=op.f('ck_users_email_lower_case')),
     sa.CheckConstraint('length(email) >= 3', name=op.f('ck_users_email_not_blank')),
     sa.CheckConstraint('length(full_name) >= 1', name=op.f('ck_users_full_name_not_blank')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
-    sa.UniqueConstraint('email', name=op.f('uq_users_email'))
+    sa.UniqueConstraint('email', name=op.f('uq_users_email')),
+    sa.UniqueConstraint('session_token', name=op.f('uq_users_session_token'))
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_role'), ['role'], unique=False)
@@ -243,4 +245,8 @@ def downgrade():
     op.drop_table('specialties')
     op.drop_table('services')
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP EXTENSION IF EXISTS btree_gist")
+        # Drop the extension when we may and nothing else uses it; an operator's superuser may own it.
+        op.execute(
+            "DO $$ BEGIN DROP EXTENSION IF EXISTS btree_gist; "
+            "EXCEPTION WHEN insufficient_privilege OR dependent_objects_still_exist THEN NULL; END $$"
+        )
