@@ -93,3 +93,22 @@ def test_the_database_has_every_constraint_the_models_declare(app):  # type: ign
         with db.engine.connect() as connection:
             exclusions = set(connection.execute(sa.text("SELECT conname FROM pg_constraint WHERE contype = 'x'")).scalars())
         assert exclusions == {"ex_appointments_provider_time"}
+
+
+def test_downgrading_a_step_keeps_the_data(empty_database):  # type: ignore[no-untyped-def]
+    """SQLite alters tables by copying them; that must not cascade-delete the rows pointing at them."""
+    from tests.factories import make_provider
+
+    app = build_app(empty_database)
+    with app.app_context():
+        upgrade()
+        provider = make_provider()
+        hours = len(provider.working_hours)
+        db.session.remove()
+        downgrade(revision="0001_initial")
+        with db.engine.connect() as connection:
+            kept = connection.execute(sa.text("SELECT count(*) FROM working_hours")).scalar()
+            providers = connection.execute(sa.text("SELECT count(*) FROM providers")).scalar()
+        assert (providers, kept) == (1, hours)
+        upgrade()
+        db.engine.dispose()
