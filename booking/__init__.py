@@ -55,7 +55,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.admin.routes import bp as admin_bp
     from booking.auth.routes import bp as auth_bp
     from booking.health import bp as health_bp
-    from booking.patient.routes import bp as patient_bp
+    from booking.patient import bp as patient_bp
     from booking.staff.routes import bp as staff_bp
 
     app.register_blueprint(health_bp)

@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from booking.domain.roles import Role
 from booking.extensions import db
 from booking.models import Appointment, User
-from booking.services import accounts, demo
+from booking.services import accounts, bulk, demo
 from booking.services.errors import ServiceError
 from booking.services.passwords import password_problem
 
@@ -18,6 +18,7 @@ from booking.services.passwords import password_problem
 def init_commands(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(seed_load)
 
 
 @click.command("create-user")
@@ -62,4 +63,28 @@ def seed_demo(password: str, if_empty: bool) -> None:
     click.echo(
         f"Demo clinic ready: {report.created_users} users and {report.created_appointments} appointments added "
         f"({users} users, {appointments} appointments in all)."
+    )
+
+
+@click.command("seed-load")
+@click.option("--providers", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--appointments", type=click.IntRange(min=0), default=1_000_000, show_default=True)
+@click.option("--patients", type=click.IntRange(min=1), default=2000, show_default=True)
+@click.option("--password", default="bench-password", show_default=True, help="The password of every load account.")
+def seed_load(providers: int, appointments: int, patients: int, password: str) -> None:
+    """Fast bulk data for benchmarks: load-staffN@load.test providers, load-patientN@load.test patients and
+    appointments (mostly past, a few per cent in the next 60 days). Runs once per database."""
+    problem = password_problem(password)
+    if problem:
+        raise click.ClickException(f"--password: {problem}")
+    try:
+        report = bulk.seed_load(
+            providers=providers, appointments=appointments, patients=patients, password=password,
+            clinic_zone=current_app.config["TIMEZONE"],
+        )
+    except ServiceError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(
+        f"Loaded {report.providers} providers, {report.patients} patients, {report.appointments} appointments "
+        f"({report.upcoming} upcoming) and {report.events} events in {report.seconds:.1f} s."
     )

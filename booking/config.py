@@ -38,6 +38,8 @@ class Defaults:
     MAIL_DEFAULT_SENDER = "Booking <no-reply@booking.invalid>"
 
     PER_PAGE = 20
+    CANCEL_CUTOFF_HOURS = 24  # patients cancel or move online until this long before the start
+    LIVE_REFRESH_SECONDS = 10  # how often an open calendar asks whether anything changed
 
 
 def load(app: Flask, config: Mapping[str, Any] | None) -> None:

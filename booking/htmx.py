@@ -37,7 +37,7 @@ def wants_fragment() -> bool:
     return is_htmx() and not is_boosted() and not is_history_restore()
 
 
-def render(page: str, fragment: str, status: int = 200, **context: Any) -> tuple[str, int]:
+def render(page: str, fragment: str, status: int = 200, /, **context: Any) -> tuple[str, int]:
     """Render `fragment` for an htmx request that asked for one, else the full `page`."""
     return render_template(fragment if wants_fragment() else page, **context), status
 

@@ -38,6 +38,14 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("patient.providers", "GET"): PATIENTS_ONLY,
     ("patient.appointments", "GET"): PATIENTS_ONLY,
     ("patient.appointment", "GET"): PATIENTS_ONLY,  # the patient's own; another's is tested below
+    ("patient.calendar_page", "GET"): PATIENTS_ONLY,
+    ("patient.slots", "GET"): PATIENTS_ONLY,
+    ("patient.confirm", "GET"): statuses(LOGIN, 422, 403, 403),  # the sample start is beyond the horizon
+    ("patient.book", "POST"): statuses(LOGIN, 422, 403, 403),  # an empty form
+    ("patient.cancel", "GET"): PATIENTS_ONLY,
+    ("patient.cancel", "POST"): statuses(LOGIN, 303, 403, 403),  # no reason needed: it cancels
+    ("patient.reschedule", "GET"): statuses(LOGIN, 303, 403, 403),  # on to the calendar
+    ("patient.reschedule", "POST"): statuses(LOGIN, 422, 403, 403),  # no new time given
     ("staff.requests", "GET"): STAFF_AND_ADMINS,
     ("staff.schedule", "GET"): STAFF_AND_ADMINS,
     ("admin.appointments", "GET"): ADMINS_ONLY,
@@ -64,10 +72,23 @@ def people(app):  # type: ignore[no-untyped-def]
 
 
 def url_for_rule(rule, people) -> str:  # type: ignore[no-untyped-def]
-    samples = {"appointment_id": people["appointment"].id, "filename": "css/app.css"}
+    samples = {"appointment_id": people["appointment"].id, "filename": "css/app.css",
+               "provider_id": people["appointment"].provider_id}
     missing = set(rule.arguments) - set(samples)
     assert not missing, f"{rule.rule}: add sample values for {sorted(missing)} to the role matrix"
-    return rule.build({name: samples[name] for name in rule.arguments})[1]
+    url = rule.build({name: samples[name] for name in rule.arguments})[1]
+    query = QUERIES.get(rule.endpoint)
+    return f"{url}?{query}" if query else url
+
+
+#: Query strings some pages need to do more than refuse.
+QUERIES = {"patient.slots": "date=2030-01-07", "patient.confirm": "start=2030-01-07T09:00"}
+
+
+def run_order(route) -> tuple[bool, bool, bool]:  # type: ignore[no-untyped-def]
+    """Reads first, then writes; cancelling after the other writes, logging out last of all."""
+    rule, method = route
+    return rule.endpoint == "auth.logout", method == "POST", rule.endpoint == "patient.cancel"
 
 
 def test_every_route_has_a_decision(app):  # type: ignore[no-untyped-def]
@@ -91,8 +112,7 @@ def test_role_matrix(app, people):  # type: ignore[no-untyped-def]
         return clients[visitor]
 
     failures = []
-    # Logging out ends the account's sessions everywhere, so it goes last.
-    for rule, method in sorted(routes(app), key=lambda route: route[0].endpoint == "auth.logout"):
+    for rule, method in sorted(routes(app), key=run_order):
         url = url_for_rule(rule, people)
         for visitor in VISITORS:
             client = client_for(visitor, fresh=rule.endpoint == "auth.logout")

@@ -71,6 +71,14 @@ class Appointment(db.Model):
     def holds_time(self) -> bool:
         return self.status in HOLDS_TIME
 
+    @property
+    def status_reason(self) -> str | None:
+        """Why it is in its status (a rejection's or cancellation's reason), from the audit trail."""
+        for event in reversed(self.events):
+            if event.to_status == self.status:
+                return event.reason
+        return None
+
     def __repr__(self) -> str:
         return f"<Appointment {self.id} {self.status} {self.start_at:%Y-%m-%d %H:%M}Z>"
 

@@ -1,47 +1,198 @@
-"""The patient's side: find a provider, and the patient's own appointments."""
+"""Finding a provider and booking a slot: /book/..."""
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from booking import htmx
 from booking.auth.access import role_required
+from booking.domain.availability import Problem, check_start
 from booking.domain.roles import Role
+from booking.domain.status import HOLDS_TIME
 from booking.extensions import db
-from booking.models import Appointment
-from booking.models.queries import active_providers, appointment_details
+from booking.forms import attach_error
+from booking.models import Appointment, Provider, Service, Specialty, User
+from booking.models.queries import active_providers
+from booking.models.types import utcnow
+from booking.patient import bp, calendar, params
+from booking.patient.forms import BookingForm
+from booking.services import booking
+from booking.services.availability import busy_time, day_bounds, next_free_day, rules_for
+from booking.services.errors import Conflict, NotFound, ServiceError
+from booking.views import paginate
 
-bp = Blueprint("patient", __name__)
+PROVIDERS_PER_PAGE = 12
+SEARCH_MAX = 100
 
 
 @bp.get("/book/")
 @role_required(Role.PATIENT)
 def providers():  # type: ignore[no-untyped-def]
-    found = db.session.scalars(active_providers()).all()
-    return render_template("patient/providers.html", providers=found)
+    specialty_id = params.positive_id(params.single("specialty"), "specialty")
+    service_id = params.positive_id(params.single("service"), "service")
+    q = (params.single("q") or "")[:SEARCH_MAX]
+    query = active_providers()
+    if specialty_id:
+        query = query.where(Provider.specialty_id == specialty_id)
+    if service_id:
+        query = query.where(Provider.services.any(sa.and_(Service.id == service_id, Service.active.is_(True))))
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(User.full_name.ilike(pattern, escape="\\"))
+    page = paginate(query, per_page=PROVIDERS_PER_PAGE)
+    now = utcnow()
+    cards = []
+    for provider in page.items:
+        service = _default_service(provider, service_id)
+        cards.append((provider, service, next_free_day(provider, service, now) if service else None))
+    context = dict(
+        page=page, cards=cards, specialty_id=specialty_id, service_id=service_id, q=q,
+        specialties=db.session.scalars(sa.select(Specialty).order_by(Specialty.name)).all(),
+        services=db.session.scalars(sa.select(Service).where(Service.active.is_(True)).order_by(Service.name)).all(),
+    )
+    return htmx.render("patient/providers.html", "patient/_provider_list.html", **context)
 
 
-@bp.get("/me/appointments")
+@bp.get("/book/<id:provider_id>")
 @role_required(Role.PATIENT)
-def appointments():  # type: ignore[no-untyped-def]
-    mine = db.session.scalars(
-        sa.select(Appointment)
-        .where(Appointment.patient_id == current_user.id)
-        .options(*appointment_details())
-        .order_by(Appointment.start_at.desc())
-    ).all()
-    return render_template("patient/appointments.html", appointments=mine)
+def calendar_page(provider_id: int):  # type: ignore[no-untyped-def]
+    provider, service, reschedule = _booking_subject(provider_id)
+    selected = params.day(params.single("date"))
+    month = params.month(params.single("month"))
+    now = utcnow()
+    if _unchanged(provider, now):
+        return Response(status=204)
+    view = calendar.build(provider, service, month, selected, now, reschedule)
+    if htmx.wants_fragment() and htmx.target() == "calendar":
+        return render_template("patient/_calendar.html", view=view)
+    return render_template("patient/calendar.html", view=view)
 
 
-@bp.get("/me/appointments/<id:appointment_id>")
+@bp.get("/book/<id:provider_id>/slots")
 @role_required(Role.PATIENT)
-def appointment(appointment_id: int):  # type: ignore[no-untyped-def]
-    return render_template("patient/appointment.html", appointment=get_own_appointment(appointment_id))
+def slots(provider_id: int):  # type: ignore[no-untyped-def]
+    provider, service, reschedule = _booking_subject(provider_id)
+    selected = params.day(params.single("date"))
+    if selected is None:
+        abort(400, "Choose a date.")
+    now = utcnow()
+    if _unchanged(provider, now):
+        return Response(status=204)
+    fragment = htmx.wants_fragment()
+    view = calendar.build(provider, service, None, selected, now, reschedule, with_month=not fragment)
+    if fragment:
+        return render_template("patient/_slots.html", view=view)
+    return render_template("patient/calendar.html", view=view)
 
 
-def get_own_appointment(appointment_id: int) -> Appointment:
-    """The current patient's appointment, or 404: someone else's is not acknowledged to exist."""
-    found = db.session.get(Appointment, appointment_id)
-    if found is None or found.patient_id != current_user.id:
-        abort(404)
-    return found
+@bp.get("/book/<id:provider_id>/confirm")
+@role_required(Role.PATIENT)
+def confirm(provider_id: int):  # type: ignore[no-untyped-def]
+    """The confirm step: what, with whom, when, for how much; the POST re-checks all of it."""
+    provider, service, reschedule = _booking_subject(provider_id)
+    raw_start = params.single("start")
+    wall = params.wall_start(raw_start)
+    if wall is None:
+        abort(400, Problem.NOT_A_TIME.value)
+    around, _ = day_bounds(wall.date(), provider.timezone)
+    appointments, time_off = busy_time(provider, around - timedelta(days=1), around + timedelta(days=2),
+                                       reschedule.id if reschedule else None)
+    start, problem = check_start(rules_for(provider, service), wall, utcnow(), appointments, time_off)
+    if problem is not None:
+        return calendar.answer_with_slots(provider, service, wall.date(), problem.value,
+                                       409 if problem is Problem.TAKEN else 422, reschedule)
+    form = BookingForm(formdata=None, service_id=service.id, start=raw_start)
+    return htmx.render("patient/confirm.html", "patient/_confirm.html", provider=provider, service=service,
+                       start=start, form=form, reschedule=reschedule)
+
+
+@bp.post("/book/<id:provider_id>")
+@role_required(Role.PATIENT)
+def book(provider_id: int):  # type: ignore[no-untyped-def]
+    for name in ("service_id", "start", "reason"):
+        params.single(name, source="form")
+    form = BookingForm()
+    provider = _bookable_provider(provider_id)
+    if not form.validate():
+        return _invalid_booking(form, provider)
+    wall = params.wall_start(form.start.data)
+    if wall is None:
+        form.start.errors = [*form.start.errors, Problem.NOT_A_TIME.value]
+        return _invalid_booking(form, provider)
+    try:
+        booked = booking.book_appointment(current_user.id, provider.id, form.service_id.data, wall, form.reason.data)
+    except booking.SlotTaken as error:
+        service = db.session.get(Service, form.service_id.data)
+        return calendar.answer_with_slots(provider, service, wall.date(), error.message, 409)
+    except NotFound as error:
+        abort(404, error.message)
+    except ServiceError as error:
+        attach_error(form, error)
+        return _invalid_booking(form, provider, error.status if isinstance(error, Conflict) else 422)
+    appointment = db.session.get(Appointment, booked.appointment_id)
+    message = "Booked. See you then!" if booked.status.value == "approved" else "Request sent. We will confirm it soon."
+    if htmx.wants_fragment():
+        response = current_app.make_response(render_template("patient/_booked.html", appointment=appointment))
+        return htmx.toast(response, message, "success")
+    flash(message, "success")
+    return redirect(url_for("patient.appointment", appointment_id=appointment.id), 303)
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _unchanged(provider: Provider, now) -> bool:  # type: ignore[no-untyped-def]
+    """A live refresh that already shows the current state gets 204: htmx swaps nothing, no rendering."""
+    known = request.args.get("known")
+    return htmx.is_htmx() and known is not None and known == calendar.live_token(provider, now)
+
+
+def _bookable_provider(provider_id: int) -> Provider:
+    provider = db.session.get(Provider, provider_id)
+    if provider is None or not provider.active or not provider.user.active:
+        abort(404, booking.PROVIDER_UNAVAILABLE)
+    return provider
+
+
+def _default_service(provider: Provider, wanted: int | None) -> Service | None:
+    offered = sorted((s for s in provider.services if s.active), key=lambda s: s.name)
+    for service in offered:
+        if service.id == wanted:
+            return service
+    return offered[0] if offered else None
+
+
+def _booking_subject(provider_id: int) -> tuple[Provider, Service, Appointment | None]:
+    """The provider, the service and (when moving one) the patient's appointment a page is about."""
+    provider = _bookable_provider(provider_id)
+    reschedule = None
+    reschedule_id = params.positive_id(params.single("reschedule"), "appointment")
+    if reschedule_id is not None:
+        reschedule = db.session.get(Appointment, reschedule_id)
+        if (reschedule is None or reschedule.patient_id != current_user.id
+                or reschedule.provider_id != provider.id):
+            abort(404, "There is no such appointment.")
+        if reschedule.status not in HOLDS_TIME:
+            abort(409, "This appointment can no longer be moved.")
+    wanted = params.positive_id(params.single("service"), "service")
+    if reschedule is not None:
+        wanted = reschedule.service_id
+    service = _default_service(provider, wanted)
+    if service is None or (wanted is not None and service.id != wanted):
+        abort(404, booking.SERVICE_UNAVAILABLE if service is None else
+              f"{provider.name} does not offer that service.")
+    return provider, service, reschedule
+
+
+def _invalid_booking(form: BookingForm, provider: Provider, status: int = 422):  # type: ignore[no-untyped-def]
+    service = db.session.get(Service, form.service_id.data) if form.service_id.data else None
+    wall = params.wall_start(form.start.data)
+    if service is None or service not in provider.services or wall is None:
+        abort(422, " ".join(e for errors in form.errors.values() for e in errors) or "Please choose a time again.")
+    start = wall.replace(tzinfo=ZoneInfo(provider.timezone))  # only to show what was asked for
+    return htmx.render("patient/confirm.html", "patient/_confirm.html", status, provider=provider,
+                       service=service, start=start, form=form, reschedule=None)

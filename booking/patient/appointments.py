@@ -1,0 +1,106 @@
+"""The patient's own appointments: /me/appointments..."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from booking.auth.access import role_required
+from booking.domain.roles import Role
+from booking.extensions import db
+from booking.models import Appointment
+from booking.models.queries import appointment_details
+from booking.models.types import utcnow
+from booking.patient import bp, calendar, params
+from booking.patient.forms import CancelForm, RescheduleForm
+from booking.services import booking
+from booking.services.errors import Conflict, NotFound, ServiceError
+
+
+def cutoff() -> timedelta:
+    return timedelta(hours=current_app.config["CANCEL_CUTOFF_HOURS"])
+
+
+@bp.get("/me/appointments")
+@role_required(Role.PATIENT)
+def appointments():  # type: ignore[no-untyped-def]
+    now = utcnow()
+    mine = db.session.scalars(
+        sa.select(Appointment)
+        .where(Appointment.patient_id == current_user.id)
+        .options(*appointment_details(), selectinload(Appointment.events))
+        .order_by(Appointment.start_at)
+    ).all()
+    upcoming = [a for a in mine if a.end_at >= now]
+    past = [a for a in reversed(mine) if a.end_at < now]
+    return render_template("patient/appointments.html", upcoming=upcoming, past=past)
+
+
+@bp.get("/me/appointments/<id:appointment_id>")
+@role_required(Role.PATIENT)
+def appointment(appointment_id: int):  # type: ignore[no-untyped-def]
+    found = get_own_appointment(appointment_id)
+    return render_template(
+        "patient/appointment.html", appointment=found, can_change=booking.can_change(found, cutoff()),
+        cutoff_hours=current_app.config["CANCEL_CUTOFF_HOURS"], form=CancelForm(),
+    )
+
+
+@bp.route("/me/appointments/<id:appointment_id>/cancel", methods=["GET", "POST"])
+@role_required(Role.PATIENT)
+def cancel(appointment_id: int):  # type: ignore[no-untyped-def]
+    """GET asks "are you sure?"; POST cancels. Without JavaScript the question is its own page."""
+    found = get_own_appointment(appointment_id)
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            booking.cancel_by_patient(current_user.id, found.id, form.reason.data, cutoff())
+        except Conflict as error:
+            abort(409, error.message)
+        flash("Your appointment is cancelled.", "success")
+        return redirect(url_for("patient.appointment", appointment_id=found.id), 303)
+    if form.is_submitted():
+        return render_template("patient/cancel.html", appointment=found, form=form), 422
+    if not booking.can_change(found, cutoff()):
+        abort(409, "This appointment can no longer be cancelled online.")
+    return render_template("patient/cancel.html", appointment=found, form=form)
+
+
+@bp.route("/me/appointments/<id:appointment_id>/reschedule", methods=["GET", "POST"])
+@role_required(Role.PATIENT)
+def reschedule(appointment_id: int):  # type: ignore[no-untyped-def]
+    """GET opens the provider's calendar in moving mode; POST moves the appointment to `start`."""
+    found = get_own_appointment(appointment_id)
+    if not booking.can_change(found, cutoff()):
+        abort(409, "This appointment can no longer be moved online.")
+    target = url_for("patient.calendar_page", provider_id=found.provider_id, service=found.service_id,
+                     reschedule=found.id)
+    form = RescheduleForm()
+    if not form.is_submitted():
+        return redirect(target, 303)
+    params.single("start", source="form")
+    wall = params.wall_start(form.start.data) if form.validate() else None
+    if wall is None:
+        abort(422, "That is not a valid time.")
+    try:
+        booking.reschedule_by_patient(current_user.id, found.id, wall, cutoff())
+    except booking.SlotTaken as error:
+        return calendar.answer_with_slots(found.provider, found.service, wall.date(), error.message, 409, found)
+    except NotFound as error:
+        abort(404, error.message)
+    except ServiceError as error:
+        abort(error.status, error.message)
+    flash("Your appointment has been moved.", "success")
+    return redirect(url_for("patient.appointment", appointment_id=found.id), 303)
+
+
+def get_own_appointment(appointment_id: int) -> Appointment:
+    """The current patient's appointment, or 404: someone else's is not acknowledged to exist."""
+    found = db.session.get(Appointment, appointment_id)
+    if found is None or found.patient_id != current_user.id:
+        abort(404)
+    return found
+

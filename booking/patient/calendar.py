@@ -1,0 +1,116 @@
+"""What the calendar and slot list show, computed once for the page and its fragments."""
+from __future__ import annotations
+
+import calendar as month_math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import make_response, render_template
+
+from booking import htmx
+from booking.models import Appointment, Provider, Service
+from booking.models.types import utcnow
+from booking.services.availability import rules_for, slots_between
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    in_month: bool
+    slots: int
+    bookable_period: bool  # not past, not beyond the horizon
+
+    @property
+    def available(self) -> bool:
+        return self.in_month and self.slots > 0
+
+
+@dataclass
+class CalendarView:
+    provider: Provider
+    service: Service
+    month: date  # first day of the month shown
+    today: date
+    weeks: list[list[Day]]
+    selected: date | None
+    slots: list[datetime] = field(default_factory=list)
+    reschedule: Appointment | None = None
+    token: str = ""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.provider.timezone)
+
+    @property
+    def previous_month(self) -> date:
+        return (self.month - timedelta(days=1)).replace(day=1)
+
+    @property
+    def next_month(self) -> date:
+        return (self.month + timedelta(days=32)).replace(day=1)
+
+    def query(self, **extra: object) -> dict[str, object]:
+        """The query string every calendar link carries (service, and the appointment being moved)."""
+        base: dict[str, object] = {"service": self.service.id}
+        if self.reschedule is not None:
+            base["reschedule"] = self.reschedule.id
+        return {**base, **extra}
+
+
+def live_token(provider: Provider, now: datetime) -> str:
+    """Changes when the provider's bookable time does, and each minute (notice moves with the clock)."""
+    return f"{provider.schedule_version}.{int(now.timestamp() // 60)}"
+
+
+def build(
+    provider: Provider,
+    service: Service,
+    month: date | None,
+    selected: date | None,
+    now: datetime,
+    reschedule: Appointment | None = None,
+    with_month: bool = True,
+) -> CalendarView:
+    zone = ZoneInfo(provider.timezone)
+    today = now.astimezone(zone).date()
+    month = month or (selected or today).replace(day=1)
+    ignore = reschedule.id if reschedule is not None else None
+    last_bookable = rules_for(provider, service).last_bookable_day(now)
+    weeks: list[list[Day]] = []
+    if with_month:
+        first = month - timedelta(days=month.weekday())
+        days_in_month = month_math.monthrange(month.year, month.month)[1]
+        last_of_month = month.replace(day=days_in_month)
+        last = last_of_month + timedelta(days=6 - last_of_month.weekday())
+        counts = {}
+        if last_of_month >= today and month <= last_bookable:
+            found = slots_between(provider, service, max(month, today), min(last_of_month, last_bookable), now, ignore)
+            counts = {d: len(s) for d, s in found.items()}
+        day, week = first, []
+        while day <= last:
+            week.append(Day(day, day.month == month.month, counts.get(day, 0), today <= day <= last_bookable))
+            if len(week) == 7:
+                weeks.append(week)
+                week = []
+            day += timedelta(days=1)
+    slots: list[datetime] = []
+    if selected is not None and today <= selected <= last_bookable:
+        slots = slots_between(provider, service, selected, selected, now, ignore).get(selected, [])
+    return CalendarView(provider, service, month, today, weeks, selected, slots, reschedule, live_token(provider, now))
+
+
+def answer_with_slots(provider, service, day, message, status, reschedule=None):  # type: ignore[no-untyped-def]
+    """The fresh slot list for `day` with a message: how a lost race or a bad pick is answered.
+
+    For htmx it replaces the slot panel wherever the request came from (the confirm step included).
+    """
+    fragment = htmx.wants_fragment()
+    view = build(provider, service, None, day, utcnow(), reschedule, with_month=not fragment)
+    template = "patient/_slots.html" if fragment else "patient/calendar.html"
+    response = make_response(render_template(template, view=view, message=message), status)
+    if fragment:
+        htmx.toast(response, message, "error")
+        response.headers["HX-Retarget"] = "#slots"
+        response.headers["HX-Reswap"] = "outerHTML"
+    return response
