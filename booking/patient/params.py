@@ -48,12 +48,12 @@ def day(raw: str | None) -> date | None:
     match = DAY.match(raw)
     if not match:
         abort(400, "The date must look like 2026-05-31.")
+    if int(match[1]) not in YEARS:
+        abort(400, "That date is out of range.")
     try:
         parsed = date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         abort(400, "That date does not exist.")
-    if parsed.year not in YEARS:
-        abort(400, "That date is out of range.")
     return parsed
 
 
