@@ -7,12 +7,31 @@ from datetime import datetime, time, timedelta, timezone
 from booking.domain.roles import Role
 from booking.domain.status import Status
 from booking.extensions import db
-from booking.models import Appointment, PatientProfile, Provider, Service, Specialty, User, WorkingHours
+from booking.models import (
+    Appointment,
+    PatientProfile,
+    Provider,
+    Service,
+    Specialty,
+    User,
+    WorkingHours,
+)
 from booking.services.passwords import hash_password
 
 DEFAULT_PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 _hash_cache: dict[str, str] = {}
+
+
+def _fresh() -> None:
+    """End the test session's transaction before building: it may hold an old SQLite read snapshot
+    from before a request wrote, and writing from inside that would fail with "database is locked"."""
+    db.session.commit()
+
+
+def _save(*objects: object) -> None:
+    db.session.add_all(objects)
+    db.session.commit()
 
 
 def _hash(password: str) -> str:
@@ -23,6 +42,7 @@ def _hash(password: str) -> str:
 
 def make_user(role: Role | str = Role.PATIENT, email: str | None = None, password: str = DEFAULT_PASSWORD,
               full_name: str | None = None, active: bool = True) -> User:
+    _fresh()
     n = next(_counter)
     role = Role(role)
     user = User(
@@ -35,21 +55,21 @@ def make_user(role: Role | str = Role.PATIENT, email: str | None = None, passwor
     )
     if role is Role.PATIENT:
         user.profile = PatientProfile()
-    db.session.add(user)
-    db.session.commit()
+    _save(user)
     return user
 
 
 def make_service(name: str | None = None, duration_min: int = 30, price_cents: int = 5000, auto_approve: bool = False) -> Service:
+    _fresh()
     service = Service(name=name or f"Service {next(_counter)}", duration_min=duration_min,
                       price_cents=price_cents, auto_approve=auto_approve)
-    db.session.add(service)
-    db.session.commit()
+    _save(service)
     return service
 
 
 def make_provider(user: User | None = None, services: list[Service] | None = None,
                   timezone_name: str = "Europe/London", weekdays: range = range(5)) -> Provider:
+    _fresh()
     user = user or make_user(Role.STAFF)
     specialty = Specialty(name=f"Specialty {next(_counter)}")
     provider = Provider(
@@ -57,13 +77,13 @@ def make_provider(user: User | None = None, services: list[Service] | None = Non
         services=services if services is not None else [make_service()],
         working_hours=[WorkingHours(weekday=d, start_time=time(9), end_time=time(17)) for d in weekdays],
     )
-    db.session.add(provider)
-    db.session.commit()
+    _save(provider)
     return provider
 
 
 def make_appointment(patient: User | None = None, provider: Provider | None = None, service: Service | None = None,
                      start_at: datetime | None = None, status: Status = Status.PENDING) -> Appointment:
+    _fresh()
     provider = provider or make_provider()
     service = service or provider.services[0]
     patient = patient or make_user(Role.PATIENT)
@@ -75,6 +95,5 @@ def make_appointment(patient: User | None = None, provider: Provider | None = No
         patient=patient, provider=provider, service=service, start_at=start_at,
         end_at=start_at + timedelta(minutes=service.duration_min), status=status.value,
     )
-    db.session.add(appointment)
-    db.session.commit()
+    _save(appointment)
     return appointment

@@ -109,15 +109,19 @@ def test_an_open_slot_list_is_answered_204_while_nothing_changes(app, client, pa
     service = provider.services[0]
     url = f"/book/{provider.id}/slots?service={service.id}&date={local_day(3)}"
     first = client.get(url, headers=HTMX).get_data(as_text=True)
-    known = re.search(r"known=([0-9.]+)", first)[1]
+    known = re.search(r"known=([0-9a-f]+)", first)[1]
 
     unchanged = client.get(f"{url}&known={known}", headers=HTMX)
     assert unchanged.status_code == 204 and unchanged.get_data() == b""
 
     other = app.test_client()
     other.post("/auth/login", data={"email": make_user(Role.PATIENT).email, "password": "correct horse battery"})
-    assert other.post(f"/book/{provider.id}", data=booking_form(provider, wall(3, 10))).status_code == 303
+    assert other.post(f"/book/{provider.id}", data=booking_form(provider, wall(4, 10))).status_code == 303
+    assert client.get(f"{url}&known={known}", headers=HTMX).status_code == 204  # another day: nothing to redraw
 
+    third = app.test_client()
+    third.post("/auth/login", data={"email": make_user(Role.PATIENT).email, "password": "correct horse battery"})
+    assert third.post(f"/book/{provider.id}", data=booking_form(provider, wall(3, 10))).status_code == 303
     changed = client.get(f"{url}&known={known}", headers=HTMX)
     assert changed.status_code == 200
     assert wall(3, 10) not in slot_starts(changed.get_data(as_text=True))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import calendar as month_math
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -58,9 +59,18 @@ class CalendarView:
         return {**base, **extra}
 
 
-def live_token(provider: Provider, now: datetime) -> str:
-    """Changes when the provider's bookable time does, and each minute (notice moves with the clock)."""
-    return f"{provider.schedule_version}.{int(now.timestamp() // 60)}"
+def fingerprint(view: CalendarView) -> str:
+    """A short digest of everything the calendar and slot list show.
+
+    An open page sends it back when it polls; the same digest means nothing visible changed, and the
+    answer is an empty 204 instead of a rendering that would also take the keyboard focus away.
+    """
+    shown = (
+        view.today, view.month, view.selected, view.service.id,
+        [(d.day, d.slots, d.bookable_period) for week in view.weeks for d in week],
+        [slot.isoformat() for slot in view.slots],
+    )
+    return hashlib.blake2b(repr(shown).encode(), digest_size=8).hexdigest()
 
 
 def build(
@@ -97,7 +107,9 @@ def build(
     slots: list[datetime] = []
     if selected is not None and today <= selected <= last_bookable:
         slots = slots_between(provider, service, selected, selected, now, ignore).get(selected, [])
-    return CalendarView(provider, service, month, today, weeks, selected, slots, reschedule, live_token(provider, now))
+    view = CalendarView(provider, service, month, today, weeks, selected, slots, reschedule)
+    view.token = fingerprint(view)
+    return view
 
 
 def answer_with_slots(provider, service, day, message, status, reschedule=None):  # type: ignore[no-untyped-def]

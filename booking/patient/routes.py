@@ -63,10 +63,9 @@ def calendar_page(provider_id: int):  # type: ignore[no-untyped-def]
     provider, service, reschedule = _booking_subject(provider_id)
     selected = params.day(params.single("date"))
     month = params.month(params.single("month"))
-    now = utcnow()
-    if _unchanged(provider, now):
+    view = calendar.build(provider, service, month, selected, utcnow(), reschedule)
+    if _unchanged(view):
         return Response(status=204)
-    view = calendar.build(provider, service, month, selected, now, reschedule)
     if htmx.wants_fragment() and htmx.target() == "calendar":
         return render_template("patient/_calendar.html", view=view)
     return render_template("patient/calendar.html", view=view)
@@ -79,11 +78,10 @@ def slots(provider_id: int):  # type: ignore[no-untyped-def]
     selected = params.day(params.single("date"))
     if selected is None:
         abort(400, "Choose a date.")
-    now = utcnow()
-    if _unchanged(provider, now):
-        return Response(status=204)
     fragment = htmx.wants_fragment()
-    view = calendar.build(provider, service, None, selected, now, reschedule, with_month=not fragment)
+    view = calendar.build(provider, service, None, selected, utcnow(), reschedule, with_month=not fragment)
+    if _unchanged(view):
+        return Response(status=204)
     if fragment:
         return render_template("patient/_slots.html", view=view)
     return render_template("patient/calendar.html", view=view)
@@ -145,10 +143,10 @@ def book(provider_id: int):  # type: ignore[no-untyped-def]
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def _unchanged(provider: Provider, now) -> bool:  # type: ignore[no-untyped-def]
+def _unchanged(view: calendar.CalendarView) -> bool:
     """A live refresh that already shows the current state gets 204: htmx swaps nothing, no rendering."""
     known = request.args.get("known")
-    return htmx.is_htmx() and known is not None and known == calendar.live_token(provider, now)
+    return htmx.is_htmx() and known is not None and known == view.token
 
 
 def _bookable_provider(provider_id: int) -> Provider:
