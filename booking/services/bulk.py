@@ -338,7 +338,7 @@ def _day_plans(rng: random.Random, services: Sequence[_Offered]) -> list[list[_E
             length = (end_t.hour * 60 + end_t.minute) - (start_t.hour * 60 + start_t.minute)
             cursor = 0
             while cursor + shortest <= length:
-                if False:
+                if rng.random() < GAP_CHANCE:
                     cursor += 15
                 service = rng.choice(services)
                 if cursor + service.minutes > length:
@@ -346,7 +346,7 @@ def _day_plans(rng: random.Random, services: Sequence[_Offered]) -> list[list[_E
                     if cursor + service.minutes > length:
                         break
                 entries.append((index, timedelta(minutes=cursor), timedelta(minutes=service.minutes), service))
-                cursor += service.minutes - 5
+                cursor += service.minutes
         plans.append(entries)
     return plans
 
