@@ -26,9 +26,12 @@ def init_login(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
 
 
+USER_BY_TOKEN = sa.select(User).where(User.session_token == sa.bindparam("token"))  # built once: every request runs it
+
+
 def _load_user(session_token: str) -> User | None:
     """The user whose current session token the session or remember-me cookie carries."""
-    return db.session.scalar(sa.select(User).where(User.session_token == session_token))
+    return db.session.scalar(USER_BY_TOKEN, {"token": session_token})
 
 
 def _unauthorized():  # type: ignore[no-untyped-def]

@@ -17,7 +17,10 @@ def active_providers() -> sa.Select[tuple[Provider]]:
         sa.select(Provider)
         .join(Provider.user)
         .where(Provider.active.is_(True), User.active.is_(True))
-        .options(selectinload(Provider.services), selectinload(Provider.specialty), selectinload(Provider.user))
+        .options(
+            selectinload(Provider.services), selectinload(Provider.specialty), selectinload(Provider.user),
+            selectinload(Provider.working_hours),
+        )
         .order_by(User.full_name)
     )
 

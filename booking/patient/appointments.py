@@ -88,7 +88,7 @@ def reschedule(appointment_id: int):  # type: ignore[no-untyped-def]
     try:
         booking.reschedule_by_patient(current_user.id, found.id, wall, cutoff())
     except booking.SlotTaken as error:
-        return calendar.answer_with_slots(found.provider, found.service, wall.date(), error.message, 409, found)
+        return calendar.answer_with_slots(found.provider_id, found.service_id, wall.date(), error.message, 409, found)
     except NotFound as error:
         abort(404, error.message)
     except ServiceError as error:

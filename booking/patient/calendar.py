@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import make_response, render_template
+from flask import abort, make_response, render_template, url_for
 
 from booking import htmx
-from booking.models import Appointment, Provider, Service
+from booking.models import Appointment
 from booking.models.types import utcnow
-from booking.services.availability import rules_for, slots_between
+from booking.services.availability import ProviderInfo, ServiceInfo, load_provider_info, rules_for, slots_between
 
 
 @dataclass(frozen=True)
@@ -21,16 +21,26 @@ class Day:
     in_month: bool
     slots: int
     bookable_period: bool  # not past, not beyond the horizon
+    past: bool = False
 
     @property
     def available(self) -> bool:
         return self.in_month and self.slots > 0
 
+    @property
+    def label(self) -> str:
+        """What a screen reader says for the day."""
+        name = f"{self.day:%A} {self.day.day} {self.day:%B}"
+        if self.available:
+            return f"{name}: {self.slots} free time{'' if self.slots == 1 else 's'}"
+        reason = "past" if self.past else ("not yet bookable" if not self.bookable_period else "no free times")
+        return f"{name}: {reason}"
+
 
 @dataclass
 class CalendarView:
-    provider: Provider
-    service: Service
+    provider: ProviderInfo
+    service: ServiceInfo
     month: date  # first day of the month shown
     today: date
     weeks: list[list[Day]]
@@ -38,6 +48,7 @@ class CalendarView:
     slots: list[datetime] = field(default_factory=list)
     reschedule: Appointment | None = None
     token: str = ""
+    _day_url_prefix: str = ""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -58,6 +69,28 @@ class CalendarView:
             base["reschedule"] = self.reschedule.id
         return {**base, **extra}
 
+    def slot_buttons(self) -> list[tuple[str, str, str]]:
+        """(form value, visible text, accessible label) per free slot, formatted once here: the slot
+        list is the page polled most, and template calls per slot are its biggest cost."""
+        if self.selected is None:
+            return []
+        day_iso, day_label = self.selected.isoformat(), self.selected.strftime("%A %d %B")
+        buttons = []
+        for slot in self.slots:
+            text = f"{slot.hour:02d}:{slot.minute:02d}"
+            buttons.append((f"{day_iso}T{text}", text, f"{text} {slot.tzname()}, {day_label}"))
+        return buttons
+
+    def day_url(self, day: date) -> str:
+        """The slot list of `day`. Built by formatting, not url_for: a month has up to 31 of them."""
+        if not self._day_url_prefix:
+            self._day_url_prefix = url_for("patient.slots", provider_id=self.provider.id, **self.query()) + "&date="
+        return self._day_url_prefix + day.isoformat()
+
+    def month_url(self, month: date, **extra: object) -> str:
+        return url_for("patient.calendar_page", provider_id=self.provider.id, month=month.strftime("%Y-%m"),
+                       **self.query(**extra))
+
 
 def fingerprint(view: CalendarView) -> str:
     """A short digest of everything the calendar and slot list show.
@@ -74,8 +107,8 @@ def fingerprint(view: CalendarView) -> str:
 
 
 def build(
-    provider: Provider,
-    service: Service,
+    provider: ProviderInfo,
+    service: ServiceInfo,
     month: date | None,
     selected: date | None,
     now: datetime,
@@ -99,7 +132,7 @@ def build(
             counts = {d: len(s) for d, s in found.items()}
         day, week = first, []
         while day <= last:
-            week.append(Day(day, day.month == month.month, counts.get(day, 0), today <= day <= last_bookable))
+            week.append(Day(day, day.month == month.month, counts.get(day, 0), today <= day <= last_bookable, day < today))
             if len(week) == 7:
                 weeks.append(week)
                 week = []
@@ -112,11 +145,15 @@ def build(
     return view
 
 
-def answer_with_slots(provider, service, day, message, status, reschedule=None):  # type: ignore[no-untyped-def]
+def answer_with_slots(provider_id, service_id, day, message, status, reschedule=None):  # type: ignore[no-untyped-def]
     """The fresh slot list for `day` with a message: how a lost race or a bad pick is answered.
 
     For htmx it replaces the slot panel wherever the request came from (the confirm step included).
     """
+    provider = load_provider_info(provider_id)
+    service = provider.service(service_id) if provider else None
+    if provider is None or service is None:
+        abort(status, message)
     fragment = htmx.wants_fragment()
     view = build(provider, service, None, day, utcnow(), reschedule, with_month=not fragment)
     template = "patient/_slots.html" if fragment else "patient/calendar.html"

@@ -21,7 +21,16 @@ from booking.models.types import utcnow
 from booking.patient import bp, calendar, params
 from booking.patient.forms import BookingForm
 from booking.services import booking
-from booking.services.availability import busy_time, day_bounds, next_free_day, rules_for
+from booking.services.availability import (
+    ProviderInfo,
+    ServiceInfo,
+    busy_time,
+    day_bounds,
+    load_provider_info,
+    next_free_day,
+    provider_info,
+    rules_for,
+)
 from booking.services.errors import Conflict, NotFound, ServiceError
 from booking.views import paginate
 
@@ -47,8 +56,9 @@ def providers():  # type: ignore[no-untyped-def]
     now = utcnow()
     cards = []
     for provider in page.items:
-        service = _default_service(provider, service_id)
-        cards.append((provider, service, next_free_day(provider, service, now) if service else None))
+        info = provider_info(provider)
+        service = info.service(service_id) or info.service(None)
+        cards.append((provider, service, next_free_day(info, service, now) if service else None))
     context = dict(
         page=page, cards=cards, specialty_id=specialty_id, service_id=service_id, q=q,
         specialties=db.session.scalars(sa.select(Specialty).order_by(Specialty.name)).all(),
@@ -101,8 +111,8 @@ def confirm(provider_id: int):  # type: ignore[no-untyped-def]
                                        reschedule.id if reschedule else None)
     start, problem = check_start(rules_for(provider, service), wall, utcnow(), appointments, time_off)
     if problem is not None:
-        return calendar.answer_with_slots(provider, service, wall.date(), problem.value,
-                                       409 if problem is Problem.TAKEN else 422, reschedule)
+        return calendar.answer_with_slots(provider.id, service.id, wall.date(), problem.value,
+                                          409 if problem is Problem.TAKEN else 422, reschedule)
     form = BookingForm(formdata=None, service_id=service.id, start=raw_start)
     return htmx.render("patient/confirm.html", "patient/_confirm.html", provider=provider, service=service,
                        start=start, form=form, reschedule=reschedule)
@@ -115,6 +125,7 @@ def book(provider_id: int):  # type: ignore[no-untyped-def]
         params.single(name, source="form")
     form = BookingForm()
     provider = _bookable_provider(provider_id)
+    service_id = form.service_id.data if isinstance(form.service_id.data, int) else None
     if not form.validate():
         return _invalid_booking(form, provider)
     wall = params.wall_start(form.start.data)
@@ -122,10 +133,9 @@ def book(provider_id: int):  # type: ignore[no-untyped-def]
         form.start.errors = [*form.start.errors, Problem.NOT_A_TIME.value]
         return _invalid_booking(form, provider)
     try:
-        booked = booking.book_appointment(current_user.id, provider.id, form.service_id.data, wall, form.reason.data)
+        booked = booking.book_appointment(current_user.id, provider.id, service_id, wall, form.reason.data)
     except booking.SlotTaken as error:
-        service = db.session.get(Service, form.service_id.data)
-        return calendar.answer_with_slots(provider, service, wall.date(), error.message, 409)
+        return calendar.answer_with_slots(provider.id, service_id, wall.date(), error.message, 409)
     except NotFound as error:
         abort(404, error.message)
     except ServiceError as error:
@@ -149,22 +159,14 @@ def _unchanged(view: calendar.CalendarView) -> bool:
     return htmx.is_htmx() and known is not None and known == view.token
 
 
-def _bookable_provider(provider_id: int) -> Provider:
-    provider = db.session.get(Provider, provider_id)
-    if provider is None or not provider.active or not provider.user.active:
+def _bookable_provider(provider_id: int) -> ProviderInfo:
+    provider = load_provider_info(provider_id)
+    if provider is None or not provider.bookable:
         abort(404, booking.PROVIDER_UNAVAILABLE)
     return provider
 
 
-def _default_service(provider: Provider, wanted: int | None) -> Service | None:
-    offered = sorted((s for s in provider.services if s.active), key=lambda s: s.name)
-    for service in offered:
-        if service.id == wanted:
-            return service
-    return offered[0] if offered else None
-
-
-def _booking_subject(provider_id: int) -> tuple[Provider, Service, Appointment | None]:
+def _booking_subject(provider_id: int) -> tuple[ProviderInfo, ServiceInfo, Appointment | None]:
     """The provider, the service and (when moving one) the patient's appointment a page is about."""
     provider = _bookable_provider(provider_id)
     reschedule = None
@@ -179,17 +181,16 @@ def _booking_subject(provider_id: int) -> tuple[Provider, Service, Appointment |
     wanted = params.positive_id(params.single("service"), "service")
     if reschedule is not None:
         wanted = reschedule.service_id
-    service = _default_service(provider, wanted)
-    if service is None or (wanted is not None and service.id != wanted):
-        abort(404, booking.SERVICE_UNAVAILABLE if service is None else
-              f"{provider.name} does not offer that service.")
+    service = provider.service(wanted)
+    if service is None:
+        abort(404, booking.SERVICE_UNAVAILABLE if wanted is None else f"{provider.name} does not offer that service.")
     return provider, service, reschedule
 
 
-def _invalid_booking(form: BookingForm, provider: Provider, status: int = 422):  # type: ignore[no-untyped-def]
-    service = db.session.get(Service, form.service_id.data) if form.service_id.data else None
+def _invalid_booking(form: BookingForm, provider: ProviderInfo, status: int = 422):  # type: ignore[no-untyped-def]
+    service = provider.service(form.service_id.data) if isinstance(form.service_id.data, int) else None
     wall = params.wall_start(form.start.data)
-    if service is None or service not in provider.services or wall is None:
+    if service is None or wall is None:
         abort(422, " ".join(e for errors in form.errors.values() for e in errors) or "Please choose a time again.")
     start = wall.replace(tzinfo=ZoneInfo(provider.timezone))  # only to show what was asked for
     return htmx.render("patient/confirm.html", "patient/_confirm.html", status, provider=provider,

@@ -1,6 +1,11 @@
-"""Feeding the availability engine from the database: a provider's rules and busy time."""
+"""Feeding the availability engine from the database: a provider's rules and busy time.
+
+The calendar pages are the busiest in the app, so what they read is loaded with a few plain queries
+into small immutable records (`ProviderInfo`, `ServiceInfo`) instead of ORM objects and lazy loads.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,16 +14,111 @@ import sqlalchemy as sa
 from booking.domain.availability import Block, Interval, Rules, free_slots
 from booking.domain.status import HOLDS_TIME
 from booking.extensions import db
-from booking.models import Appointment, Provider, Service, TimeOff
+from booking.models import Appointment, Provider, Service, Specialty, TimeOff, User, WorkingHours, provider_services
 
 HOLDING = [s.value for s in HOLDS_TIME]
 LONGEST_APPOINTMENT = timedelta(days=1)  # services are at most a day long (a database check)
 
 
-def rules_for(provider: Provider, service: Service) -> Rules:
+@dataclass(frozen=True, slots=True)
+class ServiceInfo:
+    id: int
+    name: str
+    duration_min: int
+    price_cents: int
+    auto_approve: bool
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderInfo:
+    id: int
+    name: str
+    specialty_name: str | None
+    timezone: str
+    bookable: bool  # the provider and its staff account are active
+    buffer_before_min: int
+    buffer_after_min: int
+    slot_step_min: int | None
+    min_notice_min: int
+    horizon_days: int
+    services: tuple[ServiceInfo, ...]
+    blocks: tuple[Block, ...]
+
+    def service(self, service_id: int | None) -> ServiceInfo | None:
+        """The active offered service with this id, or (with no id) the first by name."""
+        offered = sorted((s for s in self.services if s.active), key=lambda s: s.name)
+        if service_id is None:
+            return offered[0] if offered else None
+        return next((s for s in offered if s.id == service_id), None)
+
+
+# The calendar's queries are built once, as plain Core statements with parameters: building a
+# statement costs more than running it on these small indexed lookups, and the ORM layer adds more.
+_p, _u, _sp = Provider.__table__.c, User.__table__.c, Specialty.__table__.c
+_s, _ps, _wh = Service.__table__.c, provider_services.c, WorkingHours.__table__.c
+_a, _t = Appointment.__table__.c, TimeOff.__table__.c
+
+PROVIDER_ROW = (
+    sa.select(_p.id, _u.full_name, _sp.name, _p.timezone, sa.and_(_p.active, _u.active), _p.buffer_before_min,
+              _p.buffer_after_min, _p.slot_step_min, _p.min_notice_min, _p.horizon_days)
+    .select_from(Provider.__table__.join(User.__table__, _u.id == _p.user_id)
+                 .outerjoin(Specialty.__table__, _sp.id == _p.specialty_id))
+    .where(_p.id == sa.bindparam("provider_id"))
+)
+PROVIDER_SERVICES = (
+    sa.select(_s.id, _s.name, _s.duration_min, _s.price_cents, _s.auto_approve, _s.active)
+    .select_from(Service.__table__.join(provider_services, _ps.service_id == _s.id))
+    .where(_ps.provider_id == sa.bindparam("provider_id"))
+)
+PROVIDER_HOURS = sa.select(_wh.weekday, _wh.start_time, _wh.end_time).where(_wh.provider_id == sa.bindparam("provider_id"))
+BUSY = sa.union_all(
+    sa.select(sa.literal(0).label("kind"), _a.start_at, _a.end_at).where(
+        _a.provider_id == sa.bindparam("provider_id"),
+        _a.status.in_(HOLDING),
+        _a.start_at < sa.bindparam("hi"),
+        _a.start_at > sa.bindparam("lo_start"),
+        _a.end_at > sa.bindparam("lo"),
+        _a.id != sa.bindparam("ignore"),
+    ),
+    sa.select(sa.literal(1), _t.start_at, _t.end_at).where(
+        _t.provider_id == sa.bindparam("provider_id"), _t.start_at < sa.bindparam("hi"), _t.end_at > sa.bindparam("lo")
+    ),
+)
+
+
+def load_provider_info(provider_id: int) -> ProviderInfo | None:
+    """Everything the booking pages show and compute about a provider, in three small queries."""
+    connection = db.session.connection()
+    key = {"provider_id": provider_id}
+    row = connection.execute(PROVIDER_ROW, key).first()
+    if row is None:
+        return None
+    services = tuple(ServiceInfo(*r) for r in connection.execute(PROVIDER_SERVICES, key))
+    blocks = tuple(Block(*r) for r in connection.execute(PROVIDER_HOURS, key))
+    return ProviderInfo(*row[:4], bool(row[4]), *row[5:], services=services, blocks=blocks)
+
+
+def provider_info(provider: Provider) -> ProviderInfo:
+    """The same record from a loaded model (inside the booking transaction)."""
+    return ProviderInfo(
+        provider.id, provider.name, provider.specialty.name if provider.specialty else None, provider.timezone,
+        provider.active and provider.user.active, provider.buffer_before_min, provider.buffer_after_min,
+        provider.slot_step_min, provider.min_notice_min, provider.horizon_days,
+        services=tuple(service_info(s) for s in provider.services),
+        blocks=tuple(Block(wh.weekday, wh.start_time, wh.end_time) for wh in provider.working_hours),
+    )
+
+
+def service_info(service: Service) -> ServiceInfo:
+    return ServiceInfo(service.id, service.name, service.duration_min, service.price_cents, service.auto_approve,
+                       service.active)
+
+
+def rules_for(provider: ProviderInfo, service: ServiceInfo | Service) -> Rules:
     return Rules(
         zone=provider.timezone,
-        blocks=[Block(wh.weekday, wh.start_time, wh.end_time) for wh in provider.working_hours],
+        blocks=provider.blocks,
         duration=timedelta(minutes=service.duration_min),
         step=timedelta(minutes=provider.slot_step_min) if provider.slot_step_min else None,
         buffer_before=timedelta(minutes=provider.buffer_before_min),
@@ -29,34 +129,24 @@ def rules_for(provider: Provider, service: Service) -> Rules:
 
 
 def busy_time(
-    provider: Provider, start: datetime, end: datetime, ignore_appointment_id: int | None = None
+    provider: ProviderInfo | Provider, start: datetime, end: datetime, ignore_appointment_id: int | None = None
 ) -> tuple[list[Interval], list[Interval]]:
-    """Time-holding appointments and time off of `provider` that touch [start, end), widened by buffers.
+    """Time-holding appointments and time off of `provider` that touch [start, end), in one query.
 
-    The appointments query stays on the (provider_id, start_at) index: an appointment that ends after
+    The appointments part stays on the (provider_id, start_at) index: an appointment that ends after
     `start` began at most a day before it.
     """
     gap = timedelta(minutes=provider.buffer_before_min + provider.buffer_after_min)
     lo, hi = start - gap, end + gap
-    query = sa.select(Appointment.start_at, Appointment.end_at).where(
-        Appointment.provider_id == provider.id,
-        Appointment.status.in_(HOLDING),
-        Appointment.start_at < hi,
-        Appointment.start_at > lo - LONGEST_APPOINTMENT,
-        Appointment.end_at > lo,
-    )
-    if ignore_appointment_id is not None:
-        query = query.where(Appointment.id != ignore_appointment_id)
-    appointments = [Interval(s, e) for s, e in db.session.execute(query)]
-    time_off = [
-        Interval(s, e)
-        for s, e in db.session.execute(
-            sa.select(TimeOff.start_at, TimeOff.end_at).where(
-                TimeOff.provider_id == provider.id, TimeOff.start_at < hi, TimeOff.end_at > lo
-            )
-        )
-    ]
-    return appointments, time_off
+    held: list[Interval] = []
+    away: list[Interval] = []
+    rows = db.session.connection().execute(BUSY, {
+        "provider_id": provider.id, "hi": hi, "lo": lo, "lo_start": lo - LONGEST_APPOINTMENT,
+        "ignore": ignore_appointment_id if ignore_appointment_id is not None else 0,
+    })
+    for kind, s, e in rows:
+        (away if kind else held).append(Interval(s, e))
+    return held, away
 
 
 def day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
@@ -66,8 +156,8 @@ def day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
 
 
 def slots_between(
-    provider: Provider,
-    service: Service,
+    provider: ProviderInfo,
+    service: ServiceInfo,
     first_day: date,
     last_day: date,
     now: datetime,
@@ -80,7 +170,7 @@ def slots_between(
     return free_slots(rules_for(provider, service), first_day, last_day, now, appointments, time_off)
 
 
-def next_free_day(provider: Provider, service: Service, now: datetime) -> tuple[date, int] | None:
+def next_free_day(provider: ProviderInfo, service: ServiceInfo, now: datetime) -> tuple[date, int] | None:
     """The first local day with a free slot within the horizon, and how many slots it has."""
     rules = rules_for(provider, service)
     day = now.astimezone(ZoneInfo(provider.timezone)).date()

@@ -15,7 +15,7 @@ from booking.extensions import db
 from booking.models import Appointment, AppointmentEvent, Provider, ProviderNotFound, Service, User, provider_transaction
 from booking.models.appointment import REASON_MAX
 from booking.models.types import utcnow
-from booking.services.availability import busy_time, day_bounds, rules_for
+from booking.services.availability import busy_time, day_bounds, provider_info, rules_for
 from booking.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 SLOT_TAKEN = Problem.TAKEN.value
@@ -159,7 +159,7 @@ def _lock_patient(patient_id: int) -> User:
 
 
 def _free_start(provider: Provider, service: Service, wall_start: datetime, ignore_appointment_id: int | None = None) -> datetime:
-    rules = rules_for(provider, service)
+    rules = rules_for(provider_info(provider), service)
     around, _ = day_bounds(wall_start.date(), provider.timezone)
     appointments, time_off = busy_time(provider, around - timedelta(days=1), around + timedelta(days=2),
                                        ignore_appointment_id)
