@@ -39,8 +39,16 @@ USER_AGENT = "booking-bench/1"
 PATIENT_EMAIL = "load-patient1@load.test"
 PROVIDER_EMAIL = "load-staff1@load.test"
 PASSWORD = "bench-password"
-ENDPOINTS = ("healthz", "slots", "month")
-LABELS = {"healthz": "(a) /healthz", "slots": "(b) slots", "month": "(c) month"}
+ENDPOINTS = ("healthz", "slots", "month", "slots-page", "month-fragment")
+LABELS = {"healthz": "(a) /healthz", "slots": "(b) slots", "month": "(c) month",
+          "slots-page": "(d) slots page", "month-fragment": "(e) month fragment"}
+#: How each endpoint is asked for. The slot list is what the calendar loads and refreshes with htmx,
+#: a fragment; the month calendar is measured as the whole page a visitor opens. The other two are the
+#: same URLs asked the other way: the page without JavaScript, and the month swapped by prev/next.
+HEADERS = {
+    "slots": {"HX-Request": "true", "HX-Target": "slots"},
+    "month-fragment": {"HX-Request": "true", "HX-Target": "calendar"},
+}
 #: endpoint -> least share of /healthz throughput in the same run
 RATIO_TARGETS = {"slots": 0.40, "month": 0.25}
 COST_TARGET = 0.15  # cost at the large size at most this much above the cost at the small size
@@ -170,9 +178,9 @@ class Answer:
 
 
 def http(url: str, cookies: dict[str, str] | None = None, form: dict[str, str] | None = None,
-         timeout: float = 30) -> Answer:
+         timeout: float = 30, extra_headers: dict[str, str] | None = None) -> Answer:
     assert urllib.parse.urlsplit(url).hostname == HOST
-    headers = {"User-Agent": USER_AGENT}
+    headers = {"User-Agent": USER_AGENT, **(extra_headers or {})}
     if cookies:
         headers["Cookie"] = cookie_header(cookies)
     data = urllib.parse.urlencode(form).encode() if form is not None else None
@@ -240,7 +248,7 @@ def _text(body: str) -> str:
 
 def precheck(name: str, url: str, cookies: dict[str, str]) -> None:
     """One request with the session: the measurement means something only if this is a plain 200."""
-    answer = http(url, cookies=cookies)
+    answer = http(url, cookies=cookies, extra_headers=HEADERS.get(name))
     if answer.status == 200:
         return
     path = urllib.parse.urlsplit(url)
@@ -298,15 +306,21 @@ def endpoint_urls(base: str, provider_id: int, service_id: int, day: date) -> di
         "healthz": f"{base}/healthz",
         "slots": f"{base}/book/{provider_id}/slots?service={service_id}&date={day:%Y-%m-%d}",
         "month": f"{base}/book/{provider_id}?service={service_id}&month={day:%Y-%m}",
+        "slots-page": f"{base}/book/{provider_id}/slots?service={service_id}&date={day:%Y-%m-%d}",
+        "month-fragment": f"{base}/book/{provider_id}?service={service_id}&month={day:%Y-%m}",
     }
 
 
 # --- wrk ------------------------------------------------------------------------------------------------
 
 
-def wrk(url: str, cookies: dict[str, str], seconds: int, args: argparse.Namespace) -> Measurement:
+def wrk(url: str, cookies: dict[str, str], seconds: int, args: argparse.Namespace,
+        headers: dict[str, str] | None = None) -> Measurement:
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "10s",
-               "-H", f"Cookie: {cookie_header(cookies)}", "-H", f"User-Agent: {USER_AGENT}", url]
+               "-H", f"Cookie: {cookie_header(cookies)}", "-H", f"User-Agent: {USER_AGENT}"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    command.append(url)
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     except subprocess.TimeoutExpired as error:
@@ -366,8 +380,8 @@ def run_size(appointments: int, args: argparse.Namespace) -> SizeResult:
         result = SizeResult(appointments, seed_seconds, target)
         for name in args.endpoints:
             if args.warmup:
-                wrk(urls[name], cookies, args.warmup, args)
-            measured = wrk(urls[name], cookies, args.duration, args)
+                wrk(urls[name], cookies, args.warmup, args, HEADERS.get(name))
+            measured = wrk(urls[name], cookies, args.duration, args, HEADERS.get(name))
             if measured.errors > MAX_ERROR_SHARE * max(measured.requests, 1):
                 raise BenchError(f"{LABELS[name]}: {measured.errors} of {measured.requests} answers were not "
                                  f"2xx/3xx: the measurement is void. gunicorn's log:\n{tail(logfile)}")
