@@ -162,17 +162,20 @@ def check_start(
     appointments: Iterable[Interval] = (),
     time_off: Iterable[Interval] = (),
 ) -> tuple[datetime | None, Problem | None]:
-    """Is this wall-clock start (naive, provider's zone) bookable? Returns (aware start, None) or the problem.
+    """Is this wall-clock start (naive, provider's zone) bookable? Returns (start in UTC, None) or the problem.
 
-    Checks in the order a person would want to hear them: the cheapest, most basic reason first.
+    Checks in the order a person would want to hear them: the cheapest, most basic reason first. All
+    arithmetic is done in UTC: Python adds to and compares datetimes of one zone by their wall clocks,
+    which is wrong across a clock change.
     """
     if wall_time.tzinfo is not None:
         return None, Problem.NOT_A_TIME
     zone = ZoneInfo(rules.zone)
-    start = _existing(wall_time, zone)
-    if start is None:
+    local = _existing(wall_time, zone)
+    if local is None:
         return None, Problem.DOES_NOT_EXIST
-    if start <= now:
+    start = local.astimezone(UTC)
+    if start < now:
         return None, Problem.IN_THE_PAST
     if start < now + rules.min_notice:
         return None, Problem.TOO_SOON
@@ -182,7 +185,7 @@ def check_start(
     inside = [b for b in blocks if b.start <= wall_time.time() < b.end]
     if not inside:
         return None, Problem.OUTSIDE_HOURS
-    if not any(start in _block_starts(wall_time.date(), b, rules, zone) for b in inside):
+    if not any(start in _block_starts(wall_time.date(), b, rules, zone) for b in inside):  # UTC instants
         fits_grid = any(_on_grid(wall_time, b, rules.grid) for b in inside)
         return None, Problem.OFF_GRID if not fits_grid else Problem.OUTSIDE_HOURS
     end = start + rules.duration
@@ -200,14 +203,16 @@ def _on_grid(wall_time: datetime, block: Block, grid: timedelta) -> bool:
 
 
 def _block_starts(day: date, block: Block, rules: Rules, zone: ZoneInfo) -> list[datetime]:
-    """The block's slot starts on `day` that exist and whose real duration ends by the block's end."""
+    """The block's slot starts on `day` (UTC instants) that exist and whose real duration ends by the
+    block's end."""
     block_end = _block_end(day, block, zone)
     wall = datetime.combine(day, block.start)
     wall_end = datetime.combine(day, block.end)
     starts: list[datetime] = []
     while wall < wall_end:
-        start = _existing(wall, zone)
-        if start is not None:
+        local = _existing(wall, zone)
+        if local is not None:
+            start = local.astimezone(UTC)
             if start + rules.duration > block_end:
                 break
             starts.append(start)
@@ -216,13 +221,13 @@ def _block_starts(day: date, block: Block, rules: Rules, zone: ZoneInfo) -> list
 
 
 def _block_end(day: date, block: Block, zone: ZoneInfo) -> datetime:
-    """The instant a block ends; an end inside a skipped hour means the moment the clocks jump."""
+    """The instant (UTC) a block ends; an end inside a skipped hour means the moment the clocks jump."""
     wall = datetime.combine(day, block.end)
     end = _existing(wall, zone)
     while end is None:  # inside a gap (at most a few hours): the first wall time after it
         wall += timedelta(minutes=1)
         end = _existing(wall, zone)
-    return end
+    return end.astimezone(UTC)
 
 
 def _existing(wall: datetime, zone: ZoneInfo) -> datetime | None:

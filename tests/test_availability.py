@@ -1,0 +1,812 @@
+"""The availability engine (booking.domain.availability): its rules one at a time, clock changes with
+exact slot lists, and property tests against a slow reference written here from the module's rules."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import example, given, settings, strategies as st
+
+from booking.domain.availability import Block, Interval, Problem, Rules, check_start, free_slots
+
+UTC = timezone.utc
+NEW_YORK = "America/New_York"
+LONDON = "Europe/London"
+LORD_HOWE = "Australia/Lord_Howe"
+MONDAY = date(2026, 6, 1)  # no clock change anywhere near it in the zones used below
+LONG_AGO = datetime(2026, 1, 1, tzinfo=UTC)  # a `now` before every day used in the unit tests
+MINUTE = timedelta(minutes=1)
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def make_rules(
+    blocks: list[Block] | None = None,
+    *,
+    zone: str = "UTC",
+    duration: int = 30,
+    step: int | None = None,
+    before: int = 0,
+    after: int = 0,
+    notice: int = 0,
+    horizon: int = 400,
+) -> Rules:
+    """Rules with minutes as plain numbers; by default Mondays 09:00-12:00 in UTC, 30 minutes, no notice."""
+    return Rules(
+        zone=zone,
+        blocks=tuple(blocks if blocks is not None else [Block(0, time(9), time(12))]),
+        duration=timedelta(minutes=duration),
+        step=None if step is None else timedelta(minutes=step),
+        buffer_before=timedelta(minutes=before),
+        buffer_after=timedelta(minutes=after),
+        min_notice=timedelta(minutes=notice),
+        horizon_days=horizon,
+    )
+
+
+def hhmm(text: str) -> time:
+    return time.fromisoformat(text)
+
+
+def utc(day: date, clock: str) -> datetime:
+    return datetime.combine(day, hhmm(clock), tzinfo=UTC)
+
+
+def span(day: date, start: str, end: str, end_day: date | None = None) -> Interval:
+    """A UTC interval on `day` (ending on `end_day` if given)."""
+    return Interval(utc(day, start), utc(end_day or day, end))
+
+
+def clocks(slots: list[datetime]) -> list[str]:
+    return [s.strftime("%H:%M") for s in slots]
+
+
+def labels(slots: list[datetime]) -> list[str]:
+    return [s.strftime("%H:%M %Z") for s in slots]
+
+
+def one_day(rules: Rules, day: date = MONDAY, now: datetime = LONG_AGO, **inputs: list[Interval]) -> list[datetime]:
+    result = free_slots(rules, day, day, now, **inputs)
+    assert list(result) == [day]
+    return result[day]
+
+
+def every(start: str, end: str, minutes: int) -> list[str]:
+    """Clock times from start to end inclusive, `minutes` apart."""
+    out, t = [], datetime.combine(MONDAY, hhmm(start))
+    while t <= datetime.combine(MONDAY, hhmm(end)):
+        out.append(t.strftime("%H:%M"))
+        t += timedelta(minutes=minutes)
+    return out
+
+
+# --- one rule at a time ----------------------------------------------------------------------------
+
+
+def test_slots_start_at_the_block_start_and_step_by_the_duration_by_default() -> None:
+    assert clocks(one_day(make_rules([Block(0, time(9), time(11))]))) == ["09:00", "09:30", "10:00", "10:30"]
+    assert clocks(one_day(make_rules([Block(0, time(9), time(11))], duration=40))) == ["09:00", "09:40", "10:20"]
+
+
+def test_an_explicit_step_gives_overlapping_candidate_starts() -> None:
+    rules = make_rules([Block(0, time(9), time(10))], duration=30, step=15)
+    assert clocks(one_day(rules)) == ["09:00", "09:15", "09:30"]
+
+
+def test_the_grid_starts_at_each_block_start() -> None:
+    rules = make_rules([Block(0, time(9, 10), time(10, 30)), Block(0, time(13, 5), time(14, 5))])
+    assert clocks(one_day(rules)) == ["09:10", "09:40", "13:05", "13:35"]
+
+
+def test_a_slot_must_end_by_its_block_end() -> None:
+    assert clocks(one_day(make_rules([Block(0, time(9), time(10))]))) == ["09:00", "09:30"]  # ends exactly at 10:00
+    assert clocks(one_day(make_rules([Block(0, time(9), time(10, 20))]))) == ["09:00", "09:30"]  # 10:00 would end 10:30
+    assert clocks(one_day(make_rules([Block(0, time(9), time(10, 20))], step=20))) == ["09:00", "09:20", "09:40"]
+    assert one_day(make_rules([Block(0, time(9), time(9, 20))])) == []  # shorter than the service
+
+
+def test_slots_are_wall_clock_times_in_the_provider_zone() -> None:
+    slots = one_day(make_rules([Block(0, time(9), time(10))], zone=LONDON))  # summer: BST, UTC+1
+    assert [s.astimezone(UTC) for s in slots] == [utc(MONDAY, "08:00"), utc(MONDAY, "08:30")]
+    assert all(isinstance(s.tzinfo, ZoneInfo) and s.tzinfo.key == LONDON for s in slots)
+    assert labels(slots) == ["09:00 BST", "09:30 BST"]
+
+
+def test_several_blocks_a_day_and_no_slot_spans_the_lunch_break() -> None:
+    # Given out of order, with a one-hour service every half hour: nothing from 11:30 to 12:30.
+    rules = make_rules([Block(0, time(13), time(15)), Block(0, time(9), time(12))], duration=60, step=30)
+    assert clocks(one_day(rules)) == ["09:00", "09:30", "10:00", "10:30", "11:00", "13:00", "13:30", "14:00"]
+
+
+def test_days_without_blocks_are_present_and_empty() -> None:
+    rules = make_rules([Block(0, time(9), time(10)), Block(2, time(14), time(15))])
+    result = free_slots(rules, MONDAY, MONDAY + timedelta(days=6), LONG_AGO)
+    assert list(result) == [MONDAY + timedelta(days=n) for n in range(7)]
+    assert {day.weekday(): clocks(slots) for day, slots in result.items()} == {
+        0: ["09:00", "09:30"],
+        1: [],
+        2: ["14:00", "14:30"],
+        3: [],
+        4: [],
+        5: [],
+        6: [],
+    }
+
+
+def test_time_off_removes_the_slots_it_overlaps() -> None:
+    slots = one_day(make_rules(), time_off=[span(MONDAY, "10:00", "11:00")])
+    assert clocks(slots) == ["09:00", "09:30", "11:00", "11:30"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "removed"),
+    [
+        ("09:20", "09:40", ["09:00", "09:30"]),  # over the end of one slot and the start of the next
+        ("10:29:59", "10:30:01", ["10:00", "10:30"]),  # a two-second overlap still counts
+        ("08:00", "09:00:00.000001", ["09:00"]),  # a microsecond into a slot
+        ("09:59:59.999999", "10:15", ["09:30", "10:00"]),  # a microsecond before a slot ends
+        ("08:00", "09:01", ["09:00"]),  # from before the block into its first slot
+        ("11:59", "13:00", ["11:30"]),  # from its last slot to after the block
+        ("10:00", "10:30", ["10:00"]),  # exactly one slot: the neighbours only touch it
+        ("09:30", "10:00", ["09:30"]),
+        ("10:10", "10:20", ["10:00"]),  # inside one slot
+    ],
+)
+def test_time_off_partly_overlapping_a_slot_at_either_edge_removes_it(start: str, end: str, removed: list[str]) -> None:
+    slots = one_day(make_rules(), time_off=[span(MONDAY, start, end)])
+    assert clocks(slots) == [t for t in every("09:00", "11:30", 30) if t not in removed]
+
+
+def test_time_off_spanning_several_days() -> None:
+    rules = make_rules([Block(weekday, time(9), time(12)) for weekday in range(4)])
+    off = span(MONDAY, "11:00", "09:45", end_day=MONDAY + timedelta(days=2))
+    result = free_slots(rules, MONDAY, MONDAY + timedelta(days=3), LONG_AGO, time_off=[off])
+    assert [clocks(slots) for slots in result.values()] == [
+        ["09:00", "09:30", "10:00", "10:30"],
+        [],
+        ["10:00", "10:30", "11:00", "11:30"],
+        every("09:00", "11:30", 30),
+    ]
+
+
+def test_appointments_remove_the_slots_they_overlap() -> None:
+    appointments = [span(MONDAY, "10:15", "10:45"), span(MONDAY, "11:00", "11:30")]
+    assert clocks(one_day(make_rules(), appointments=appointments)) == ["09:00", "09:30", "11:30"]
+    touching = [span(MONDAY, "11:00", "11:30")]  # ends where a slot starts: no overlap, [start, end)
+    assert clocks(one_day(make_rules(), appointments=touching)) == ["09:00", "09:30", "10:00", "10:30", "11:30"]
+
+
+@pytest.mark.parametrize(("before", "after"), [(10, 5), (5, 10), (15, 0), (0, 15)])
+def test_buffers_keep_before_plus_after_between_two_appointments_on_both_sides(before: int, after: int) -> None:
+    # Each appointment occupies [start - before, end + after): whichever way round they are, a new slot
+    # and an existing appointment 10:00-10:30 must be 15 minutes apart.
+    rules = make_rules([Block(0, time(8), time(12))], step=5, before=before, after=after)
+    slots = clocks(one_day(rules, appointments=[span(MONDAY, "10:00", "10:30")]))
+    assert slots == every("08:00", "09:15", 5) + every("10:45", "11:30", 5)
+
+
+def test_buffers_do_not_apply_against_time_off_or_block_edges() -> None:
+    rules = make_rules([Block(0, time(9), time(12))], before=15, after=15)
+    slots = one_day(rules, time_off=[span(MONDAY, "10:00", "10:30")])
+    assert clocks(slots) == ["09:00", "09:30", "10:30", "11:00", "11:30"]
+
+
+def test_minimum_notice_allows_a_start_exactly_at_now_plus_notice_but_not_a_second_earlier() -> None:
+    rules = make_rules(notice=120)
+    exactly = utc(MONDAY, "07:00")
+    assert clocks(one_day(rules, now=exactly)) == every("09:00", "11:30", 30)
+    assert check_start(rules, datetime(2026, 6, 1, 9), exactly) == (utc(MONDAY, "09:00"), None)
+    for late in (exactly + timedelta(seconds=1), exactly + timedelta(microseconds=1)):
+        assert clocks(one_day(rules, now=late)) == every("09:30", "11:30", 30)
+        assert check_start(rules, datetime(2026, 6, 1, 9), late) == (None, Problem.TOO_SOON)
+
+
+def test_the_horizon_counts_days_from_today_in_the_provider_zone_inclusive() -> None:
+    # 02:00 UTC on 1 June is still 31 May in New York: the last bookable date is 3 June, not 4 June.
+    rules = make_rules([Block(weekday, time(9), time(10)) for weekday in range(7)], zone=NEW_YORK, horizon=3)
+    now = utc(MONDAY, "02:00")
+    result = free_slots(rules, MONDAY, MONDAY + timedelta(days=6), now)
+    assert list(result) == [date(2026, 6, 1), date(2026, 6, 2), date(2026, 6, 3)]
+    assert clocks(result[date(2026, 6, 3)]) == ["09:00", "09:30"]
+    assert free_slots(rules, date(2026, 6, 4), date(2026, 6, 10), now) == {}
+    assert check_start(rules, datetime(2026, 6, 3, 9, 30), now)[1] is None
+    assert check_start(rules, datetime(2026, 6, 4, 9), now) == (None, Problem.BEYOND_HORIZON)
+
+
+def test_days_already_past_are_empty() -> None:
+    rules = make_rules([Block(weekday, time(9), time(10)) for weekday in range(7)])
+    result = free_slots(rules, MONDAY - timedelta(days=2), MONDAY, utc(MONDAY, "09:15"))
+    assert [clocks(slots) for slots in result.values()] == [[], [], ["09:30"]]
+
+
+def test_inputs_in_any_order_and_partly_or_wholly_outside_the_range() -> None:
+    rules = make_rules([Block(weekday, time(9), time(12)) for weekday in range(7)])
+    tuesday = MONDAY + timedelta(days=1)
+    appointments = [
+        span(tuesday, "11:00", "11:30"),
+        span(MONDAY - timedelta(days=40), "09:00", "10:00"),  # long before the range
+        span(MONDAY, "09:30", "10:00"),
+        span(MONDAY + timedelta(days=30), "09:00", "12:00"),  # long after it
+        span(MONDAY, "09:00", "09:30"),
+    ]
+    time_off = [
+        span(tuesday, "11:30", "09:00", end_day=tuesday + timedelta(days=5)),  # runs past the range
+        span(MONDAY - timedelta(days=3), "00:00", "09:30", end_day=MONDAY),  # starts before it
+        span(MONDAY, "10:30", "11:30"),
+        span(MONDAY, "10:45", "11:00"),  # inside the one above
+    ]
+    expected = {MONDAY: ["10:00", "11:30"], tuesday: ["09:00", "09:30", "10:00", "10:30"]}
+    for order in (list, lambda xs: list(reversed(xs)), lambda xs: sorted(xs, key=lambda i: i.end)):
+        result = free_slots(rules, MONDAY, tuesday, LONG_AGO, order(appointments), order(time_off))
+        assert {day: clocks(slots) for day, slots in result.items()} == expected
+
+
+def test_check_start_accepts_a_good_start_and_returns_the_aware_instant() -> None:
+    rules = make_rules(zone=LONDON)
+    start, problem = check_start(rules, datetime(2026, 6, 1, 9, 30), LONG_AGO)
+    assert problem is None
+    assert start == datetime(2026, 6, 1, 8, 30, tzinfo=UTC)
+    assert start.tzinfo == UTC and start.astimezone(ZoneInfo(LONDON)).strftime("%H:%M %Z") == "09:30 BST"
+
+
+# check_start's rules: London, Mondays 09:00-10:20, 30 minutes, an hour's notice, ten days ahead; now is
+# Monday 1 June at 08:30 BST, so the first start that is not too soon is 09:30 that day.
+CHECK_RULES = make_rules([Block(0, time(9), time(10, 20))], zone=LONDON, notice=60, horizon=10)
+CHECK_NOW = datetime(2026, 6, 1, 7, 30, tzinfo=UTC)
+NEXT_MONDAY = date(2026, 6, 8)
+
+
+@pytest.mark.parametrize(
+    ("wall", "inputs", "problem"),
+    [
+        pytest.param(datetime(2026, 6, 8, 9, tzinfo=UTC), {}, Problem.NOT_A_TIME, id="aware"),
+        pytest.param(datetime(2026, 6, 8, 9, tzinfo=ZoneInfo(LONDON)), {}, Problem.NOT_A_TIME, id="aware-local"),
+        pytest.param(datetime(2026, 3, 29, 1, 30), {}, Problem.DOES_NOT_EXIST, id="gap"),
+        pytest.param(datetime(2026, 6, 1, 8, 0), {}, Problem.IN_THE_PAST, id="past"),
+        pytest.param(datetime(2026, 5, 25, 9, 0), {}, Problem.IN_THE_PAST, id="last-week"),
+        pytest.param(datetime(2026, 6, 1, 9, 0), {}, Problem.TOO_SOON, id="too-soon"),
+        pytest.param(datetime(2026, 6, 15, 9, 0), {}, Problem.BEYOND_HORIZON, id="beyond-horizon"),
+        pytest.param(datetime(2026, 6, 9, 9, 0), {}, Problem.OUTSIDE_HOURS, id="day-without-blocks"),
+        pytest.param(datetime(2026, 6, 8, 8, 30), {}, Problem.OUTSIDE_HOURS, id="before-block"),
+        pytest.param(datetime(2026, 6, 8, 10, 20), {}, Problem.OUTSIDE_HOURS, id="at-block-end"),
+        pytest.param(datetime(2026, 6, 8, 13, 0), {}, Problem.OUTSIDE_HOURS, id="after-block"),
+        pytest.param(datetime(2026, 6, 8, 10, 0), {}, Problem.OUTSIDE_HOURS, id="on-grid-runs-past-end"),
+        pytest.param(datetime(2026, 6, 8, 9, 10), {}, Problem.OFF_GRID, id="off-grid"),
+        pytest.param(datetime(2026, 6, 8, 9, 15), {}, Problem.OFF_GRID, id="off-grid-half-step"),
+        pytest.param(datetime(2026, 6, 8, 9, 0, 30), {}, Problem.OFF_GRID, id="off-grid-seconds"),
+        pytest.param(
+            datetime(2026, 6, 8, 9, 0),
+            {"time_off": [span(NEXT_MONDAY, "08:15", "08:20")]},
+            Problem.TIME_OFF,
+            id="time-off",
+        ),
+        pytest.param(
+            datetime(2026, 6, 8, 9, 0),
+            {"appointments": [span(NEXT_MONDAY, "08:10", "08:20")]},
+            Problem.TAKEN,
+            id="taken",
+        ),
+    ],
+)
+def test_check_start_reports_each_problem(wall: datetime, inputs: dict[str, list[Interval]], problem: Problem) -> None:
+    assert check_start(CHECK_RULES, wall, CHECK_NOW, **inputs) == (None, problem)
+    # ...while the same inputs allow another start.
+    assert check_start(CHECK_RULES, datetime(2026, 6, 8, 9, 30), CHECK_NOW, **inputs)[1] is None
+
+
+def test_check_start_reports_a_conflict_with_an_appointments_buffer_only() -> None:
+    appointment = [span(NEXT_MONDAY, "08:30", "09:00")]  # 09:30-10:00 BST, right after the 09:00 slot
+    good = (datetime(2026, 6, 8, 9, tzinfo=ZoneInfo(LONDON)), None)
+    assert check_start(CHECK_RULES, datetime(2026, 6, 8, 9), CHECK_NOW, appointments=appointment) == good
+    for before, after in ((5, 0), (0, 5)):
+        rules = make_rules(list(CHECK_RULES.blocks), zone=LONDON, notice=60, horizon=10, before=before, after=after)
+        assert check_start(rules, datetime(2026, 6, 8, 9), CHECK_NOW, appointments=appointment) == (None, Problem.TAKEN)
+        # ...but buffers do not keep time from time off.
+        assert check_start(rules, datetime(2026, 6, 8, 9), CHECK_NOW, time_off=appointment) == good
+
+
+# --- clock changes ---------------------------------------------------------------------------------
+
+# 2026 transitions, as zoneinfo reports them: New York 8 Mar 02:00 -> 03:00 and 1 Nov 02:00 -> 01:00;
+# London 29 Mar 01:00 -> 02:00 and 25 Oct 02:00 -> 01:00; Lord Howe (30 minutes) 5 Apr 02:00 -> 01:30
+# and 4 Oct 02:00 -> 02:30 (the first Sundays of April and October).
+DST_DAYS = [
+    pytest.param(
+        NEW_YORK, date(2026, 3, 8),
+        ["00:00 EST", "00:30 EST", "01:00 EST", "01:30 EST", "03:00 EDT", "03:30 EDT"],
+        id="new-york-spring-forward",
+    ),
+    pytest.param(
+        NEW_YORK, date(2026, 11, 1),
+        ["00:00 EDT", "00:30 EDT", "01:00 EDT", "01:30 EDT", "02:00 EST", "02:30 EST", "03:00 EST", "03:30 EST"],
+        id="new-york-fall-back",
+    ),
+    pytest.param(
+        LONDON, date(2026, 3, 29),
+        ["00:00 GMT", "00:30 GMT", "02:00 BST", "02:30 BST", "03:00 BST", "03:30 BST"],
+        id="london-spring-forward",
+    ),
+    pytest.param(
+        LONDON, date(2026, 10, 25),
+        ["00:00 BST", "00:30 BST", "01:00 BST", "01:30 BST", "02:00 GMT", "02:30 GMT", "03:00 GMT", "03:30 GMT"],
+        id="london-fall-back",
+    ),
+    pytest.param(
+        LORD_HOWE, date(2026, 4, 5),
+        ["00:00 +11", "00:30 +11", "01:00 +11", "01:30 +11",
+         "02:00 +1030", "02:30 +1030", "03:00 +1030", "03:30 +1030"],
+        id="lord-howe-back-half-an-hour",
+    ),
+    pytest.param(
+        LORD_HOWE, date(2026, 10, 4),
+        ["00:00 +1030", "00:30 +1030", "01:00 +1030", "01:30 +1030", "02:30 +11", "03:00 +11", "03:30 +11"],
+        id="lord-howe-forward-half-an-hour",
+    ),
+]
+
+
+def test_the_dst_dates_used_here_are_the_real_2026_transitions() -> None:
+    for param in DST_DAYS:
+        zone_name, day, _ = param.values
+        zone = ZoneInfo(zone_name)
+        assert day.weekday() == 6
+        midnight, next_midnight = (datetime.combine(day + timedelta(days=n), time(0), tzinfo=zone) for n in (0, 1))
+        assert midnight.utcoffset() != next_midnight.utcoffset()
+        assert (midnight - timedelta(days=1)).utcoffset() == midnight.utcoffset()
+    assert date(2026, 4, 5) == min(date(2026, 4, d) for d in range(1, 8) if date(2026, 4, d).weekday() == 6)
+    assert date(2026, 10, 4) == min(date(2026, 10, d) for d in range(1, 8) if date(2026, 10, d).weekday() == 6)
+
+
+@pytest.mark.parametrize(("zone_name", "day", "expected"), DST_DAYS)
+def test_slots_on_a_clock_change_day(zone_name: str, day: date, expected: list[str]) -> None:
+    zone = ZoneInfo(zone_name)
+    rules = make_rules([Block(day.weekday(), time(0), time(4))], zone=zone_name)
+    slots = one_day(rules, day)
+    assert labels(slots) == expected
+
+    block_start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    block_end = datetime.combine(day, time(4), tzinfo=zone).astimezone(UTC)
+    real_length = block_end - block_start  # 3, 3.5, 4.5 or 5 hours, not 4
+    offsets = [datetime.combine(day, clock, tzinfo=zone).utcoffset() for clock in (time(0), time(4))]
+    repeated = max(timedelta(0), offsets[0] - offsets[1])  # wall times the clocks went back over
+    # Every real half hour of the block holds a slot, except the second run of repeated wall times.
+    assert len(slots) == (real_length - repeated) // rules.duration
+    walls = [s.replace(tzinfo=None) for s in slots]
+    assert len(set(walls)) == len(walls)
+    for slot, wall in zip(slots, walls):
+        instant = slot.astimezone(UTC)
+        assert instant.astimezone(zone).replace(tzinfo=None) == wall  # exists: not in the skipped times
+        occurrences = {wall.replace(tzinfo=zone, fold=f).astimezone(UTC) for f in (0, 1)}
+        assert instant == min(occurrences)  # the first occurrence of a repeated wall time
+        assert block_start <= instant and instant + rules.duration <= block_end
+    assert [s.astimezone(UTC) for s in slots] == sorted(s.astimezone(UTC) for s in slots)
+
+
+@pytest.mark.parametrize(
+    ("zone_name", "wall"),
+    [
+        (NEW_YORK, datetime(2026, 3, 8, 2, 0)),
+        (NEW_YORK, datetime(2026, 3, 8, 2, 30)),
+        (LONDON, datetime(2026, 3, 29, 1, 0)),
+        (LONDON, datetime(2026, 3, 29, 1, 30)),
+        (LORD_HOWE, datetime(2026, 10, 4, 2, 0)),
+        (LORD_HOWE, datetime(2026, 10, 4, 2, 15)),
+    ],
+)
+def test_check_start_in_a_skipped_wall_time_does_not_exist(zone_name: str, wall: datetime) -> None:
+    rules = make_rules([Block(6, time(0), time(4))], zone=zone_name, step=15)
+    assert check_start(rules, wall, LONG_AGO) == (None, Problem.DOES_NOT_EXIST)
+    assert check_start(rules, wall - timedelta(hours=1), LONG_AGO)[1] is None  # the same rules allow an hour earlier
+
+
+@pytest.mark.parametrize(
+    ("zone_name", "wall", "instant"),
+    [
+        (NEW_YORK, datetime(2026, 11, 1, 1, 30), datetime(2026, 11, 1, 5, 30, tzinfo=UTC)),
+        (LONDON, datetime(2026, 10, 25, 1, 30), datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),
+        (LORD_HOWE, datetime(2026, 4, 5, 1, 30), datetime(2026, 4, 4, 14, 30, tzinfo=UTC)),
+    ],
+)
+def test_check_start_on_a_repeated_wall_time_means_its_first_occurrence(
+    zone_name: str, wall: datetime, instant: datetime
+) -> None:
+    rules = make_rules([Block(6, time(0), time(4))], zone=zone_name)
+    start, problem = check_start(rules, wall, LONG_AGO)
+    assert problem is None and start is not None
+    assert start == instant and start.tzinfo == UTC  # an instant in UTC: no ambiguity left
+    assert start.astimezone(ZoneInfo(zone_name)).replace(tzinfo=None) == wall
+
+
+@pytest.mark.parametrize(
+    ("zone_name", "day", "block", "expected"),
+    [
+        # 01:00-03:00 on the New York spring-forward day is one real hour: 01:30 EST + 1h is 03:30 EDT.
+        (NEW_YORK, date(2026, 3, 8), Block(6, time(1), time(3)), ["01:00 EST"]),
+        # 00:00-02:00 on the London spring-forward day is one real hour: 00:30 GMT + 1h is 02:30 BST.
+        (LONDON, date(2026, 3, 29), Block(6, time(0), time(2)), ["00:00 GMT"]),
+        # 00:00-02:00 on the New York fall-back day is three real hours: 01:30 EDT + 1h is 01:30 EST.
+        (NEW_YORK, date(2026, 11, 1), Block(6, time(0), time(2)), ["00:00 EDT", "00:30 EDT", "01:00 EDT", "01:30 EDT"]),
+        # 00:00-02:00 on the London fall-back day, likewise.
+        (LONDON, date(2026, 10, 25), Block(6, time(0), time(2)), ["00:00 BST", "00:30 BST", "01:00 BST", "01:30 BST"]),
+    ],
+)
+def test_a_slot_across_a_clock_change_lasts_real_time_and_must_end_by_the_block_end(
+    zone_name: str, day: date, block: Block, expected: list[str]
+) -> None:
+    rules = make_rules([block], zone=zone_name, duration=60, step=30)
+    assert labels(one_day(rules, day)) == expected
+    for label in expected:
+        wall = datetime.combine(day, hhmm(label[:5]))
+        assert check_start(rules, wall, LONG_AGO)[1] is None
+
+
+@pytest.mark.parametrize(
+    ("zone_name", "day", "block", "duration", "expected"),
+    [
+        # 02:30 does not exist on 8 March in New York: the block ends at the jump, 03:00 EDT (07:00Z), so a
+        # 45-minute slot may start no later than 01:15 EST.
+        (NEW_YORK, date(2026, 3, 8), Block(6, time(0), time(2, 30)), 45, every("00:00", "01:15", 15)),
+        # 02:15 does not exist on 4 October on Lord Howe: the block ends at 02:30 +11, so 01:30 +1030 is last.
+        (LORD_HOWE, date(2026, 10, 4), Block(6, time(0), time(2, 15)), 30, every("00:00", "01:30", 15)),
+    ],
+)
+def test_a_block_ending_in_skipped_wall_time_ends_when_the_clocks_jump(
+    zone_name: str, day: date, block: Block, duration: int, expected: list[str]
+) -> None:
+    rules = make_rules([block], zone=zone_name, duration=duration, step=15)
+    assert clocks(one_day(rules, day)) == expected
+
+
+def test_check_start_measures_a_slot_across_fall_back_in_real_time_against_time_off() -> None:
+    # 01:30 EDT (05:30Z) for 30 minutes ends at 06:00Z; time off 06:30Z-06:45Z (01:30-01:45 EST) is later.
+    rules = make_rules([Block(6, time(0), time(4))], zone=NEW_YORK)
+    time_off = [span(date(2026, 11, 1), "06:30", "06:45")]
+    assert "01:30 EDT" in labels(one_day(rules, date(2026, 11, 1), time_off=time_off))
+    start, problem = check_start(rules, datetime(2026, 11, 1, 1, 30), LONG_AGO, time_off=time_off)
+    assert problem is None and start is not None and start.astimezone(UTC) == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+
+
+def test_check_start_measures_a_slot_across_spring_forward_in_real_time_against_appointments() -> None:
+    # 01:00 EST (06:00Z) for two hours ends at 08:00Z (04:00 EDT): it overlaps 07:30Z-07:45Z (03:30 EDT).
+    rules = make_rules([Block(6, time(0), time(6))], zone=NEW_YORK, duration=120, step=60)
+    taken = [span(date(2026, 3, 8), "07:30", "07:45")]
+    assert "01:00 EST" not in labels(one_day(rules, date(2026, 3, 8), appointments=taken))
+    assert check_start(rules, datetime(2026, 3, 8, 1), LONG_AGO, appointments=taken) == (None, Problem.TAKEN)
+    assert check_start(rules, datetime(2026, 3, 8, 1), LONG_AGO, time_off=taken) == (None, Problem.TIME_OFF)
+
+
+def test_a_start_offered_exactly_at_now_with_no_notice_is_also_accepted_by_check_start() -> None:
+    rules = make_rules(notice=0)
+    now = utc(MONDAY, "09:00")
+    offered = datetime(2026, 6, 1, 9) in [s.replace(tzinfo=None) for s in one_day(rules, now=now)]
+    accepted = check_start(rules, datetime(2026, 6, 1, 9), now)[1] is None
+    assert offered == accepted
+
+
+# --- properties ------------------------------------------------------------------------------------
+
+NUUK = "America/Nuuk"  # springs forward late on a Saturday evening, local time
+ZONES = [NEW_YORK, LONDON, LORD_HOWE, "UTC", "America/Santiago", "Asia/Kathmandu", NUUK]
+
+
+def _transitions(zone_name: str) -> list[datetime]:
+    """The instants (UTC) in 2026 at which the zone's UTC offset changes: day by day, then to the minute."""
+    zone, found = ZoneInfo(zone_name), []
+    instant = datetime(2026, 1, 1, tzinfo=UTC)
+    while instant.year == 2026:
+        offset = instant.astimezone(zone).utcoffset()
+        if (instant + timedelta(days=1)).astimezone(zone).utcoffset() != offset:
+            change = instant
+            for unit in (timedelta(hours=1), MINUTE):
+                while (change + unit).astimezone(zone).utcoffset() == offset:
+                    change += unit
+            found.append(change + MINUTE)
+        instant += timedelta(days=1)
+    return found
+
+
+TRANSITIONS = {zone: _transitions(zone) for zone in ZONES}
+PROPERTY_SETTINGS = settings(max_examples=120, deadline=None, database=None)
+
+
+def test_the_property_tests_know_each_zones_clock_changes() -> None:
+    assert {zone: len(changes) for zone, changes in TRANSITIONS.items()} == {
+        NEW_YORK: 2, LONDON: 2, LORD_HOWE: 2, "UTC": 0, "America/Santiago": 2, "Asia/Kathmandu": 0, NUUK: 2
+    }
+    assert TRANSITIONS[NEW_YORK] == [datetime(2026, 3, 8, 7, tzinfo=UTC), datetime(2026, 11, 1, 6, tzinfo=UTC)]
+    assert TRANSITIONS[LORD_HOWE] == [datetime(2026, 4, 4, 15, tzinfo=UTC), datetime(2026, 10, 3, 15, 30, tzinfo=UTC)]
+
+
+def _clock(units: int) -> time:
+    """A 5-minute unit of the day as a wall-clock time."""
+    return time(units * 5 // 60, units * 5 % 60)
+
+
+# Strategies built once (building them inside the composites below is most of the cost of a run).
+FIVE_MINUTES = timedelta(minutes=5)
+WEEKDAYS = st.sets(st.integers(0, 6), min_size=1)
+NIGHT_OR_DAY = st.one_of(st.integers(0, 40), st.integers(0, 250))  # a block's first start, in 5-minute units
+BEFORE_HOTSPOT = st.integers(-30, 0)  # within 2.5 hours before a clock change
+BLOCKS_A_DAY = st.integers(1, 3)
+BLOCK_LENGTH = st.one_of(st.integers(1, 36), st.integers(1, 100))  # often up to three hours
+BREAK = st.integers(0, 30)
+NEAR_RANGE = st.integers(-288, 15 * 288)  # 5-minute units from the range's first midnight (UTC)
+NEAR_HOTSPOT = st.integers(-48, 48)  # 5-minute units around a clock change
+SECONDS = st.one_of(st.just(0), st.integers(-59, 59))
+MICROSECONDS = st.sampled_from([0, 0, 1, -1])
+BOOLEANS = st.booleans()
+
+
+@st.composite
+def block_lists(draw: st.DrawFn, hotspot: datetime | None) -> list[Block]:
+    """1-3 blocks on random weekdays; near `hotspot` (a local clock change) on its weekday, when given."""
+    weekdays = draw(WEEKDAYS) | ({hotspot.weekday()} if hotspot else set())
+    blocks = []
+    for weekday in sorted(weekdays):
+        if hotspot and weekday == hotspot.weekday() and draw(BOOLEANS):
+            cursor = max(0, (hotspot.hour * 60 + hotspot.minute) // 5 + draw(BEFORE_HOTSPOT))
+        else:
+            cursor = draw(NIGHT_OR_DAY)  # often in the night, when clocks change
+        for _ in range(draw(BLOCKS_A_DAY)):
+            end = cursor + draw(BLOCK_LENGTH)
+            if end > 287:  # 23:55 is the latest end a `time` allows on the grid
+                break
+            blocks.append(Block(weekday, _clock(cursor), _clock(end)))
+            cursor = end + draw(BREAK)
+    return draw(st.permutations(blocks))
+
+
+@st.composite
+def intervals(draw: st.DrawFn, origin: datetime, hotspot: datetime | None, lengths: st.SearchStrategy[int],
+              counts: st.SearchStrategy[int]) -> list[Interval]:
+    """UTC intervals near the range (or within four hours of `hotspot`), in no order, to the microsecond."""
+    out = []
+    for _ in range(draw(counts)):
+        if hotspot and draw(BOOLEANS):
+            start = hotspot + draw(NEAR_HOTSPOT) * FIVE_MINUTES
+        else:
+            start = origin + draw(NEAR_RANGE) * FIVE_MINUTES
+        start += timedelta(seconds=draw(SECONDS), microseconds=draw(MICROSECONDS))
+        out.append(Interval(start, start + timedelta(minutes=draw(lengths))))
+    return out
+
+
+ZONE_NAMES = st.sampled_from(ZONES)
+DAY_COUNTS = st.integers(1, 14)
+OFFSETS_INTO_RANGE = st.integers(0, 13)
+DATES = st.dates(date(2026, 1, 1), date(2026, 12, 31))
+STEPS = st.one_of(st.none(), st.integers(1, 18).map(lambda n: 5 * n))
+DURATIONS = st.integers(2, 18).map(lambda n: 5 * n)
+BUFFERS = st.integers(0, 30)
+NOTICES = st.integers(0, 360)
+HORIZONS = st.integers(1, 60)
+NOW_BEFORE = st.integers(-3 * 1440, 0)  # minutes from the range's first midnight (UTC)
+NOW_ANYWHERE = st.integers(0, 10**6)  # reduced below to 3 days before the range to a day after it
+NOW_SECONDS = st.one_of(st.just(0), st.integers(0, 59))
+NOW_MICROSECONDS = st.sampled_from([0, 0, 1, 999_999])
+APPOINTMENT_LENGTHS, APPOINTMENT_COUNTS = st.integers(1, 180), st.integers(0, 10)
+TIME_OFF_LENGTHS, TIME_OFF_COUNTS = st.integers(1, 3 * 1440), st.integers(0, 4)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> dict:
+    zone = draw(ZONE_NAMES)
+    days = draw(DAY_COUNTS)
+    hotspot = draw(st.sampled_from(TRANSITIONS[zone])) if TRANSITIONS[zone] and draw(BOOLEANS) else None
+    # The last local minute before a clock change, so that blocks around it can cover it.
+    local_hotspot = (hotspot - MINUTE).astimezone(ZoneInfo(zone)).replace(tzinfo=None) if hotspot else None
+    if local_hotspot:  # a range with a clock change in it
+        first_day = local_hotspot.date() - timedelta(days=draw(OFFSETS_INTO_RANGE) % days)
+    else:
+        first_day = draw(DATES)
+    rules = make_rules(
+        draw(block_lists(local_hotspot)),
+        zone=zone,
+        duration=draw(DURATIONS),
+        step=draw(STEPS),
+        before=draw(BUFFERS),
+        after=draw(BUFFERS),
+        notice=draw(NOTICES),
+        horizon=draw(HORIZONS),
+    )
+    origin = datetime.combine(first_day, time(0), tzinfo=UTC)
+    minutes = draw(NOW_BEFORE) if draw(BOOLEANS) else draw(NOW_ANYWHERE) % ((days + 4) * 1440) - 3 * 1440
+    now = origin + timedelta(minutes=minutes, seconds=draw(NOW_SECONDS), microseconds=draw(NOW_MICROSECONDS))
+    return {
+        "rules": rules,
+        "first_day": first_day,
+        "last_day": first_day + timedelta(days=days - 1),
+        "now": now,
+        "appointments": draw(intervals(origin, hotspot, APPOINTMENT_LENGTHS, APPOINTMENT_COUNTS)),
+        "time_off": draw(intervals(origin, hotspot, TIME_OFF_LENGTHS, TIME_OFF_COUNTS)),
+    }
+
+
+def _instant(wall: datetime, zone: ZoneInfo) -> datetime | None:
+    """The first instant a naive wall time names in `zone`, or None if the clocks skip it."""
+    real = [
+        aware.astimezone(UTC)
+        for aware in (wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1))
+        if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall
+    ]
+    return min(real) if real else None
+
+
+def _block_end(day: date, block: Block, zone: ZoneInfo) -> datetime:
+    """The instant a block ends: its wall end's first occurrence, or, in a skipped hour, the jump."""
+    wall = datetime.combine(day, block.end)
+    instant = _instant(wall, zone)
+    if instant is not None:
+        return instant
+    probe = min(wall.replace(tzinfo=zone, fold=f).astimezone(UTC) for f in (0, 1))
+    while probe.astimezone(zone).replace(tzinfo=None) < wall:
+        probe += MINUTE
+    return probe
+
+
+def _grid_walls(day: date, block: Block, grid: timedelta) -> list[datetime]:
+    walls, wall = [], datetime.combine(day, block.start)
+    while wall < datetime.combine(day, block.end):
+        walls.append(wall)
+        wall += grid
+    return walls
+
+
+def reference(rules: Rules, first_day: date, last_day: date, now: datetime,
+              appointments: list[Interval], time_off: list[Interval]) -> dict[date, list[datetime]]:
+    """Slow and plain: every grid wall time of every block, every rule checked against every input."""
+    zone = ZoneInfo(rules.zone)
+    horizon = now.astimezone(zone).date() + timedelta(days=rules.horizon_days)
+    grid = rules.step or rules.duration
+    before, after = rules.buffer_before, rules.buffer_after
+    out: dict[date, list[datetime]] = {}
+    day = first_day
+    while day <= last_day and day <= horizon:
+        slots = []
+        for block in sorted((b for b in rules.blocks if b.weekday == day.weekday()), key=lambda b: b.start):
+            block_end = _block_end(day, block, zone)
+            for wall in _grid_walls(day, block, grid):
+                start = _instant(wall, zone)
+                if start is None:
+                    continue
+                end = start + rules.duration  # UTC arithmetic: real elapsed time
+                if end > block_end or start < now + rules.min_notice:
+                    continue
+                if any(t.start < end and start < t.end for t in time_off):
+                    continue
+                if any(start - before < a.end + after and a.start - before < end + after for a in appointments):
+                    continue
+                slots.append(start)
+        out[day] = slots
+        day += timedelta(days=1)
+    return out
+
+
+def _run(scenario: dict) -> dict[date, list[datetime]]:
+    return free_slots(
+        scenario["rules"], scenario["first_day"], scenario["last_day"], scenario["now"],
+        scenario["appointments"], scenario["time_off"],
+    )
+
+
+def known_case(
+    zone: str,
+    block: Block,
+    day: date,
+    duration: int,
+    step: int | None = None,
+    now: datetime | None = None,
+    appointments: tuple[Interval, ...] = (),
+    time_off: tuple[Interval, ...] = (),
+) -> dict:
+    """A scenario written by hand: one block, one day, no notice, `now` ten days before (for @example)."""
+    return {
+        "rules": make_rules([block], zone=zone, duration=duration, step=step, notice=0, horizon=30),
+        "first_day": day,
+        "last_day": day,
+        "now": now or datetime.combine(day - timedelta(days=10), time(12), tzinfo=UTC),
+        "appointments": list(appointments),
+        "time_off": list(time_off),
+    }
+
+
+# Found by these properties (see the unit tests above for the same cases, one rule at a time).
+SPRING_FORWARD_OVERRUN = known_case(LONDON, Block(6, time(0), time(1)), date(2026, 3, 29), 25)
+FALL_BACK_MISSED = known_case(NEW_YORK, Block(6, time(0), time(2)), date(2026, 11, 1), 60, step=30)
+FALL_BACK_TIME_OFF = known_case(
+    NEW_YORK, Block(6, time(0), time(4)), date(2026, 11, 1), 30, time_off=(span(date(2026, 11, 1), "06:30", "06:45"),)
+)
+SPRING_FORWARD_TAKEN = known_case(
+    NEW_YORK, Block(6, time(0), time(6)), date(2026, 3, 8), 120, step=60,
+    appointments=(span(date(2026, 3, 8), "07:30", "07:45"),),
+)
+NO_NOTICE_AT_NOW = known_case("UTC", Block(0, time(9), time(10)), MONDAY, 30, now=utc(MONDAY, "09:00"))
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+@example(SPRING_FORWARD_OVERRUN)
+def test_property_every_slot_obeys_every_rule(scenario: dict) -> None:
+    rules, now = scenario["rules"], scenario["now"]
+    zone = ZoneInfo(rules.zone)
+    horizon = now.astimezone(zone).date() + timedelta(days=rules.horizon_days)
+    for day, slots in _run(scenario).items():
+        assert scenario["first_day"] <= day <= min(scenario["last_day"], horizon)
+        instants = [s.astimezone(UTC) for s in slots]
+        assert instants == sorted(set(instants))
+        for slot in slots:
+            assert slot.tzinfo == zone and slot.date() == day
+            wall, start = slot.replace(tzinfo=None), slot.astimezone(UTC)
+            end = start + rules.duration
+            assert _instant(wall, zone) == start  # exists, first occurrence
+            homes = [
+                b for b in rules.blocks
+                if b.weekday == day.weekday() and b.start <= wall.time() < b.end
+                and (wall - datetime.combine(day, b.start)) % rules.grid == timedelta(0)
+                and end <= _block_end(day, b, zone)
+            ]
+            assert homes, f"{slot} is not on a block's grid or runs past its end"
+            assert start >= now + rules.min_notice
+            assert not any(t.start < end and start < t.end for t in scenario["time_off"])
+            gap = rules.buffer_before + rules.buffer_after
+            assert all(end + gap <= a.start or a.end + gap <= start for a in scenario["appointments"])
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+@example(SPRING_FORWARD_OVERRUN)
+@example(FALL_BACK_MISSED)
+def test_property_free_slots_equals_a_slow_reference(scenario: dict) -> None:
+    got = {day: [s.astimezone(UTC) for s in slots] for day, slots in _run(scenario).items()}
+    expected = reference(**scenario)
+    assert got == expected
+
+
+@settings(PROPERTY_SETTINGS, max_examples=60)
+@given(scenarios(), st.lists(st.integers(0, 10**6), max_size=15))
+@example(FALL_BACK_TIME_OFF, [])
+@example(SPRING_FORWARD_TAKEN, [1])  # the block's second grid time: 01:00 EST
+@example(NO_NOTICE_AT_NOW, [])
+def test_property_check_start_agrees_with_free_slots(scenario: dict, picks: list[int]) -> None:
+    """Every offered slot passes check_start with the same instant; grid times (and a minute after them)
+    that are not offered get a problem."""
+    rules = scenario["rules"]
+    inputs = {"appointments": scenario["appointments"], "time_off": scenario["time_off"]}
+    offered = set()
+    for slots in _run(scenario).values():
+        for slot in slots:
+            wall = slot.replace(tzinfo=None)
+            offered.add(wall)
+            start, problem = check_start(rules, wall, scenario["now"], **inputs)
+            assert problem is None and start is not None, (slot, problem)
+            assert start == slot.astimezone(UTC) and start.tzinfo == UTC
+    span_days = (scenario["last_day"] - scenario["first_day"]).days + 1
+    candidates = [
+        wall
+        for day in (scenario["first_day"] + timedelta(days=n) for n in range(span_days))
+        for block in sorted(rules.blocks, key=lambda b: (b.weekday, b.start))
+        if block.weekday == day.weekday()
+        for wall in _grid_walls(day, block, rules.grid)
+    ]
+    for pick in picks if candidates else []:
+        wall = candidates[pick % len(candidates)]
+        for probe in (wall, wall + MINUTE):
+            if probe not in offered:
+                start, problem = check_start(rules, probe, scenario["now"], **inputs)
+                assert start is None and problem is not None, (probe, start)
+
+
+def test_a_clock_change_late_in_the_evening_is_noticed() -> None:
+    # Nuuk's spring-forward hour is late on the Saturday evening: midnight and noon share an offset.
+    zone = ZoneInfo(NUUK)
+    jump = next(t for t in TRANSITIONS[NUUK] if t.month == 3)
+    before = (jump - MINUTE).astimezone(zone)
+    assert before.hour >= 20 and before.utcoffset() < jump.astimezone(zone).utcoffset()
+    case = known_case(NUUK, Block(before.weekday(), time(12), time(23, 55)), before.date(), 30)
+    slots = _run(case)[before.date()]
+    assert slots and all(_instant(s.replace(tzinfo=None), zone) == s.astimezone(UTC) for s in slots)
+    block_end = _block_end(before.date(), case["rules"].blocks[0], zone)
+    assert all(s.astimezone(UTC) + case["rules"].duration <= block_end for s in slots)
+    assert {day: [s.astimezone(UTC) for s in v] for day, v in _run(case).items()} == reference(**case)
