@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, request, url_for
+from functools import lru_cache
+
+from flask import abort, current_app, request
+from flask import url_for as flask_url_for
 from werkzeug.routing import IntegerConverter
 
 from booking.extensions import db
@@ -80,7 +83,27 @@ def initials(name: str) -> str:
     return "".join(w[0] for w in words[:1] + words[1:][-1:]).upper()
 
 
+@lru_cache(maxsize=16_384)
+def _cached_url(script_root: str, endpoint: str, values: tuple[tuple[str, Any], ...]) -> str:
+    return flask_url_for(endpoint, **dict(values))
+
+
+def url_for(endpoint: str, **values: Any) -> str:
+    """Flask's url_for, remembered: a calendar page builds a dozen links and building them was a
+    fifth of its cost. Only app-relative links of absolute endpoints are remembered (the key holds
+    everything they depend on); anything else is built as usual."""
+    if endpoint.startswith(".") or any(key.startswith("_") for key in values):
+        return flask_url_for(endpoint, **values)
+    try:
+        key = tuple(sorted((k, v) for k, v in values.items() if v is not None))
+        hash(key)
+    except TypeError:
+        return flask_url_for(endpoint, **values)
+    return _cached_url(request.script_root, endpoint, key)
+
+
 def init_templates(app: Any) -> None:
+    app.jinja_env.globals["url_for"] = url_for
     app.context_processor(template_context)
     app.url_map.converters["id"] = IdConverter
     app.before_request(refuse_control_characters)
@@ -101,14 +124,18 @@ def template_context() -> dict[str, Any]:
 
     nav: list[tuple[str, str]] = []
     count = None
-    if current_user.is_authenticated:
-        nav = NAVIGATION[Role(current_user.role)]
-        if current_user.has_role(Role.STAFF, Role.ADMIN):
-            count = pending_count(current_user)
+    viewer = current_user._get_current_object() if current_user.is_authenticated else None
+    if viewer is not None:
+        nav = NAVIGATION[Role(viewer.role)]
+        if viewer.has_role(Role.STAFF, Role.ADMIN):
+            count = pending_count(viewer)
     return {
+        "viewer": viewer,  # the user object itself: templates read it often, and the proxy costs each time
+        "current_endpoint": request.endpoint,
+        "live_refresh_seconds": current_app.config["LIVE_REFRESH_SECONDS"],
         "pending_count": count,
         "clinic_name": current_app.config["CLINIC_NAME"],
         "navigation": nav,
-        "home_url": home_url(current_user),
+        "home_url": home_url(viewer),
         "Role": Role,
     }

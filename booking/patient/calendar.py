@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort, make_response, render_template, url_for
+from flask import abort, make_response, render_template
 
 from booking import htmx
 from booking.models import Appointment
+from booking.views import url_for
 from booking.models.types import utcnow
 from booking.services.availability import ProviderInfo, ServiceInfo, load_provider_info, rules_for, slots_between
 
