@@ -342,3 +342,13 @@ def test_many_providers_are_paginated(client, patient):  # type: ignore[no-untyp
     second = client.get("/book/?page=2").get_data(as_text=True)
     assert first.count("data-provider-id") == 12 and second.count("data-provider-id") == 1
     assert "Page 1 of 2" in first
+
+
+def test_a_requested_swap_takes_the_focus_and_a_live_refresh_does_not(client, patient, provider):  # type: ignore[no-untyped-def]
+    url = f"/book/{provider.id}/slots?service={provider.services[0].id}&date={local_day(3)}"
+    requested = client.get(url, headers=HTMX).get_data(as_text=True)
+    refreshed = client.get(f"{url}&known=stale", headers=HTMX)
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="slots-title" tabindex="-1" autofocus' in requested
+    assert refreshed.status_code == 200 and "autofocus" not in refreshed.get_data(as_text=True)
+    assert "autofocus" not in page  # a whole page keeps the browser's own focus order

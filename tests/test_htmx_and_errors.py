@@ -385,3 +385,17 @@ def test_a_malformed_current_url_header_is_ignored(app, client):
 
     assert response.status_code == 401
     assert "next=" not in response.headers["HX-Redirect"]
+
+
+@pytest.mark.parametrize("url", ["/auth/login", "/auth/register"])
+def test_forms_render_no_empty_attributes(client, url):
+    """A field's optional attributes appear only when they apply, never as the word None."""
+    html = client.get(url).get_data(as_text=True)
+    assert '="None"' not in html
+    assert html.count("autofocus") == 1
+
+
+def test_an_invalid_field_is_marked_for_assistive_technology(client):
+    html = client.post("/auth/register", data={"full_name": "", "email": "x"}).get_data(as_text=True)
+    assert 'aria-invalid="true"' in html
+    assert 'aria-describedby="full_name-errors"' in html and 'id="full_name-errors"' in html

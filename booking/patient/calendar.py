@@ -49,6 +49,7 @@ class CalendarView:
     slots: list[datetime] = field(default_factory=list)
     reschedule: Appointment | None = None
     token: str = ""
+    focus: bool = False  # move the keyboard focus to the new content's heading (a requested swap)
     _day_url_prefix: str = ""
 
     @property
@@ -157,6 +158,7 @@ def answer_with_slots(provider_id, service_id, day, message, status, reschedule=
         abort(status, message)
     fragment = htmx.wants_fragment()
     view = build(provider, service, None, day, utcnow(), reschedule, with_month=not fragment)
+    view.focus = fragment
     template = "patient/_slots.html" if fragment else "patient/calendar.html"
     response = make_response(render_template(template, view=view, message=message), status)
     if fragment:

@@ -76,6 +76,7 @@ def calendar_page(provider_id: int):  # type: ignore[no-untyped-def]
     view = calendar.build(provider, service, month, selected, utcnow(), reschedule)
     if _unchanged(view):
         return Response(status=204)
+    view.focus = _requested_swap()
     if htmx.wants_fragment() and htmx.target() == "calendar":
         return render_template("patient/_calendar.html", view=view)
     return render_template("patient/calendar.html", view=view)
@@ -92,6 +93,7 @@ def slots(provider_id: int):  # type: ignore[no-untyped-def]
     view = calendar.build(provider, service, None, selected, utcnow(), reschedule, with_month=not fragment)
     if _unchanged(view):
         return Response(status=204)
+    view.focus = _requested_swap()
     if fragment:
         return render_template("patient/_slots.html", view=view)
     return render_template("patient/calendar.html", view=view)
@@ -115,7 +117,7 @@ def confirm(provider_id: int):  # type: ignore[no-untyped-def]
                                           409 if problem is Problem.TAKEN else 422, reschedule)
     form = BookingForm(formdata=None, service_id=service.id, start=raw_start)
     return htmx.render("patient/confirm.html", "patient/_confirm.html", provider=provider, service=service,
-                       start=start, form=form, reschedule=reschedule)
+                       start=start, form=form, reschedule=reschedule, focus=htmx.wants_fragment())
 
 
 @bp.post("/book/<id:provider_id>")
@@ -151,6 +153,11 @@ def book(provider_id: int):  # type: ignore[no-untyped-def]
 
 
 # --- helpers --------------------------------------------------------------------------------------
+
+
+def _requested_swap() -> bool:
+    """A fragment the person asked for (not a live refresh): its heading takes the keyboard focus."""
+    return htmx.wants_fragment() and request.args.get("known") is None
 
 
 def _unchanged(view: calendar.CalendarView) -> bool:
@@ -194,4 +201,4 @@ def _invalid_booking(form: BookingForm, provider: ProviderInfo, status: int = 42
         abort(422, " ".join(e for errors in form.errors.values() for e in errors) or "Please choose a time again.")
     start = wall.replace(tzinfo=ZoneInfo(provider.timezone))  # only to show what was asked for
     return htmx.render("patient/confirm.html", "patient/_confirm.html", status, provider=provider,
-                       service=service, start=start, form=form, reschedule=None)
+                       service=service, start=start, form=form, reschedule=None, focus=htmx.wants_fragment())
