@@ -1,12 +1,16 @@
-"""Shared setup for the booking tests: a provider who works every day, and wall-clock slot names."""
+"""Shared setup for the booking tests: a provider who works every day, a logged-in patient, and
+wall-clock slot names. Test modules import the fixtures they use from here."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from booking.domain.roles import Role
 from booking.extensions import db
 from booking.models import Provider, WorkingHours
-from tests.factories import make_provider, make_service
+from tests.factories import make_provider, make_service, make_user
 
 ZONE = "Europe/London"
 
@@ -35,3 +39,15 @@ def booking_form(provider: Provider, start: str, reason: str | None = None, **ex
     if reason is not None:
         data["reason"] = reason
     return data
+
+
+@pytest.fixture
+def patient(app, auth):  # type: ignore[no-untyped-def]
+    user = make_user(Role.PATIENT)
+    auth.login(user.email)
+    return user
+
+
+@pytest.fixture
+def provider(app):  # type: ignore[no-untyped-def]
+    return everyday_provider()

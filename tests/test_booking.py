@@ -12,6 +12,7 @@ from booking.domain.status import Status
 from booking.extensions import db
 from booking.models import Appointment, AppointmentEvent, TimeOff
 from tests.booking_helpers import booking_form, everyday_provider, local_day, wall
+from tests.booking_helpers import patient, provider  # noqa: F401  (fixtures)
 from tests.conftest import HTMX
 from tests.factories import make_appointment, make_service, make_user
 
@@ -23,18 +24,6 @@ def appointments() -> list[Appointment]:
 
 def slot_starts(html: str) -> list[str]:
     return re.findall(r'data-slot-start="([^"]+)"', html)
-
-
-@pytest.fixture
-def patient(app, auth):  # type: ignore[no-untyped-def]
-    user = make_user(Role.PATIENT)
-    auth.login(user.email)
-    return user
-
-
-@pytest.fixture
-def provider(app):  # type: ignore[no-untyped-def]
-    return everyday_provider()
 
 
 # --- the journey ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from booking.domain.status import Status
 from booking.extensions import db
 from booking.models import Appointment, AppointmentEvent
 from tests.booking_helpers import ZONE, everyday_provider, wall
+from tests.booking_helpers import patient, provider  # noqa: F401  (fixtures)
 from tests.factories import make_appointment, make_user
 
 
@@ -22,18 +23,6 @@ def at(start: str) -> datetime:
 def fresh(appointment_id: int) -> Appointment:
     db.session.rollback()
     return db.session.get(Appointment, appointment_id)
-
-
-@pytest.fixture
-def patient(app, auth):  # type: ignore[no-untyped-def]
-    user = make_user(Role.PATIENT)
-    auth.login(user.email)
-    return user
-
-
-@pytest.fixture
-def provider(app):  # type: ignore[no-untyped-def]
-    return everyday_provider()
 
 
 def test_upcoming_and_past_are_listed_with_status_and_rejection_reason(client, patient, provider):  # type: ignore[no-untyped-def]
