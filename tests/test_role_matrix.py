@@ -9,7 +9,12 @@ import pytest
 
 from booking.domain.roles import Role
 from booking.domain.status import Status
-from tests.factories import DEFAULT_PASSWORD, make_appointment, make_provider, make_user
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from booking.extensions import db
+from tests.booking_helpers import ZONE, everyday_provider, wall
+from tests.factories import DEFAULT_PASSWORD, make_appointment, make_user
 
 ANON, PATIENT, STAFF, ADMIN = "anonymous", "patient", "staff", "admin"
 VISITORS = (ANON, PATIENT, STAFF, ADMIN)
@@ -48,6 +53,11 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("patient.reschedule", "POST"): statuses(LOGIN, 422, 403, 403),  # no new time given
     ("staff.requests", "GET"): STAFF_AND_ADMINS,
     ("staff.schedule", "GET"): STAFF_AND_ADMINS,
+    # Decisions on the sample (pending, in three days, of the staff member's provider), in this order:
+    ("staff.approve", "POST"): statuses(LOGIN, 403, 303, 409),  # the admin finds it approved already
+    ("staff.reject", "POST"): statuses(LOGIN, 403, 422, 422),  # no reason given
+    ("staff.complete", "POST"): statuses(LOGIN, 403, 409, 409),  # it has not started
+    ("staff.no_show", "POST"): statuses(LOGIN, 403, 409, 409),
     ("admin.appointments", "GET"): ADMINS_ONLY,
     ("admin.providers", "GET"): ADMINS_ONLY,
     ("admin.services", "GET"): ADMINS_ONLY,
@@ -66,8 +76,11 @@ def people(app):  # type: ignore[no-untyped-def]
     patient = make_user(Role.PATIENT)
     staff = make_user(Role.STAFF)
     admin = make_user(Role.ADMIN)
-    provider = make_provider(user=staff)
-    appointment = make_appointment(patient=patient, provider=provider, status=Status.PENDING)
+    provider = everyday_provider()
+    provider.user_id = staff.id  # the staff member works as this provider
+    db.session.commit()
+    start = datetime.fromisoformat(wall(3, 10)).replace(tzinfo=ZoneInfo(ZONE))  # inside working hours
+    appointment = make_appointment(patient=patient, provider=provider, start_at=start, status=Status.PENDING)
     return {PATIENT: patient, STAFF: staff, ADMIN: admin, "appointment": appointment}
 
 

@@ -222,7 +222,12 @@ def _block_starts(day: date, block: Block, rules: Rules, zone: ZoneInfo) -> list
 
 def _block_end(day: date, block: Block, zone: ZoneInfo) -> datetime:
     """The instant (UTC) a block ends; an end inside a skipped hour means the moment the clocks jump."""
-    wall = datetime.combine(day, block.end)
+    return _wall_instant(day, block.end, zone)
+
+
+def _wall_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The instant (UTC) a wall time names; inside a skipped hour, the moment the clocks jump."""
+    wall = datetime.combine(day, at)
     end = _existing(wall, zone)
     while end is None:  # inside a gap (at most a few hours): the first wall time after it
         wall += timedelta(minutes=1)
@@ -252,3 +257,35 @@ def _busy(appointments: Iterable[Interval], time_off: Iterable[Interval], gap: t
         else:
             merged.append(Interval(start, end))
     return merged
+
+
+def fits_schedule(
+    rules: Rules,
+    start: datetime,
+    end: datetime,
+    appointments: Iterable[Interval] = (),
+    time_off: Iterable[Interval] = (),
+) -> Problem | None:
+    """Does an existing request still fit the provider's schedule? (Approving asks this.)
+
+    Unlike `check_start` it does not care about notice, the horizon or the slot grid, which bound
+    what patients may pick, not what staff may confirm: only working hours, time off and the other
+    appointments (with buffers) as they are now.
+    """
+    zone = ZoneInfo(rules.zone)
+    day = start.astimezone(zone).date()
+    inside = any(
+        _wall_instant(day, block.start, zone) <= start and end <= _wall_instant(day, block.end, zone)
+        for block in rules.blocks
+        if block.weekday == day.weekday()
+    )
+    if not inside:
+        return Problem.OUTSIDE_HOURS
+    if any(t.start < end and start < t.end for t in time_off):
+        return Problem.TIME_OFF
+    gap = rules.buffer_before + rules.buffer_after
+    if any(a.start - gap < end and start < a.end + gap for a in appointments):
+        return Problem.TAKEN
+    return None
+
+

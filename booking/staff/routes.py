@@ -1,26 +1,72 @@
-"""The staff workspace: the approval queue and the schedule."""
+"""The staff workspace: the approval queue, the decisions, and the schedule."""
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+
 import sqlalchemy as sa
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from booking import htmx
 from booking.auth.access import role_required
 from booking.domain.roles import Role
 from booking.domain.status import HOLDS_TIME
 from booking.extensions import db
 from booking.models import Appointment
-from booking.models.queries import appointment_details, pending_requests, provider_ids_of
+from booking.models.queries import appointment_details, pending_count, pending_requests, provider_ids_of
 from booking.models.types import utcnow
+from booking.services import decisions
+from booking.services.errors import ServiceError
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+@dataclass
+class RequestRow:
+    appointment: Appointment
+    waited: str
+    problem: str | None  # why it no longer fits the schedule
+    message: str | None = None  # why the last action on it was refused
 
 
 @bp.get("/requests")
 @role_required(Role.STAFF, Role.ADMIN)
 def requests():  # type: ignore[no-untyped-def]
-    queue = db.session.scalars(pending_requests(current_user)).all()
-    return render_template("staff/requests.html", requests=queue, now=utcnow())
+    rows = [_row(a) for a in db.session.scalars(pending_requests(current_user)).all()]
+    token = _digest(rows)
+    if htmx.is_htmx() and request.args.get("known") == token:
+        return Response(status=204)
+    if htmx.wants_fragment() and htmx.target() == "request-rows":
+        return render_template("staff/_request_rows.html", rows=rows, token=token, oob_badge=True,
+                               pending_count=len(rows))
+    return render_template("staff/requests.html", rows=rows, token=token)
+
+
+@bp.post("/appointments/<id:appointment_id>/approve")
+@role_required(Role.STAFF, Role.ADMIN)
+def approve(appointment_id: int):  # type: ignore[no-untyped-def]
+    return _act(appointment_id, lambda: decisions.approve(current_user.id, appointment_id), "Approved.")
+
+
+@bp.post("/appointments/<id:appointment_id>/reject")
+@role_required(Role.STAFF, Role.ADMIN)
+def reject(appointment_id: int):  # type: ignore[no-untyped-def]
+    reason = request.form.get("reason")
+    return _act(appointment_id, lambda: decisions.reject(current_user.id, appointment_id, reason),
+                "Rejected; the patient will see your reason.")
+
+
+@bp.post("/appointments/<id:appointment_id>/complete")
+@role_required(Role.STAFF, Role.ADMIN)
+def complete(appointment_id: int):  # type: ignore[no-untyped-def]
+    return _act(appointment_id, lambda: decisions.complete(current_user.id, appointment_id), "Marked completed.")
+
+
+@bp.post("/appointments/<id:appointment_id>/no-show")
+@role_required(Role.STAFF, Role.ADMIN)
+def no_show(appointment_id: int):  # type: ignore[no-untyped-def]
+    return _act(appointment_id, lambda: decisions.no_show(current_user.id, appointment_id), "Marked as no-show.")
 
 
 @bp.get("/schedule")
@@ -37,3 +83,42 @@ def schedule():  # type: ignore[no-untyped-def]
     if ids is not None:
         query = query.where(Appointment.provider_id.in_(ids))
     return render_template("staff/schedule.html", appointments=db.session.scalars(query).all())
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _row(appointment: Appointment, message: str | None = None) -> RequestRow:
+    return RequestRow(appointment, decisions.waited(appointment),
+                      decisions.schedule_problem(appointment.provider, appointment), message)
+
+
+def _digest(rows: list[RequestRow]) -> str:
+    shown = [(r.appointment.id, r.appointment.status, r.waited, r.problem) for r in rows]
+    return hashlib.blake2b(repr(shown).encode(), digest_size=8).hexdigest()
+
+
+def _act(appointment_id: int, decide, done: str):  # type: ignore[no-untyped-def]
+    """Run a decision; answer the row inline for htmx (it leaves the queue), or redirect back."""
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None or not decisions.may_decide(current_user, appointment):
+        abort(404)
+    try:
+        decide()
+    except ServiceError as error:
+        if not htmx.wants_fragment():
+            abort(error.status, error.message)
+        db.session.rollback()
+        appointment = db.session.get(Appointment, appointment_id)
+        body = render_template("staff/_request_row.html", row=_row(appointment, error.message))
+        response = make_response(body, error.status)
+        return htmx.toast(response, error.message, "error")
+    flash(done, "success")
+    if not htmx.wants_fragment():
+        return redirect(request.referrer if _same_site(request.referrer) else url_for("staff.requests"), 303)
+    badge = render_template("staff/_pending_badge.html", oob=True, pending_count=pending_count(current_user))
+    return make_response(badge, 200)
+
+
+def _same_site(url: str | None) -> bool:
+    return bool(url) and url.startswith(request.host_url)  # type: ignore[union-attr]

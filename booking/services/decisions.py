@@ -1,0 +1,120 @@
+"""Staff decisions on appointments: approve, reject, complete, no-show.
+
+Each runs in the provider's serialising transaction and re-reads the appointment there, so a request
+handled by someone else a moment earlier, or one that no longer fits the schedule, is refused with
+the reason instead of being decided twice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from booking.domain.availability import Problem, fits_schedule
+from booking.domain.roles import Role
+from booking.domain.timezones import format_local
+from booking.domain.status import Status, TransitionError, check_transition
+from booking.extensions import db
+from booking.models import Appointment, AppointmentEvent, Provider, User, provider_transaction
+from booking.models.appointment import REASON_MAX
+from booking.models.types import utcnow
+from booking.services.availability import busy_time, provider_info, rules_for
+from booking.services.errors import Conflict, Invalid, NotFound
+
+NO_LONGER_FITS = {
+    Problem.OUTSIDE_HOURS: "It is no longer inside the provider's working hours.",
+    Problem.TIME_OFF: "The provider is now away at that time.",
+    Problem.TAKEN: "Another appointment now holds that time.",
+}
+
+
+@dataclass(frozen=True)
+class Decided:
+    appointment_id: int
+    status: Status
+
+
+def may_decide(user: User, appointment: Appointment) -> bool:
+    """Admins decide on every appointment; staff on those of the providers they work as."""
+    if user.role == Role.ADMIN.value:
+        return True
+    return user.role == Role.STAFF.value and appointment.provider.user_id == user.id
+
+
+def schedule_problem(provider: Provider, appointment: Appointment) -> str | None:
+    """Why a request no longer fits the schedule as it is now (None when it does)."""
+    start, end = appointment.start_at, appointment.end_at
+    appointments, time_off = busy_time(provider, start - timedelta(days=1), end + timedelta(days=1), appointment.id)
+    problem = fits_schedule(rules_for(provider_info(provider), appointment.service), start, end,
+                            appointments, time_off)
+    return NO_LONGER_FITS[problem] if problem else None
+
+
+def approve(actor_id: int, appointment_id: int) -> Decided:
+    return _decide(actor_id, appointment_id, Status.APPROVED, None)
+
+
+def reject(actor_id: int, appointment_id: int, reason: str | None) -> Decided:
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("Say why: the patient sees the reason.", field="reason")
+    if len(reason) > REASON_MAX:
+        raise Invalid(f"Please keep the reason to {REASON_MAX} characters.", field="reason")
+    return _decide(actor_id, appointment_id, Status.REJECTED, reason)
+
+
+def complete(actor_id: int, appointment_id: int) -> Decided:
+    return _decide(actor_id, appointment_id, Status.COMPLETED, None)
+
+
+def no_show(actor_id: int, appointment_id: int) -> Decided:
+    return _decide(actor_id, appointment_id, Status.NO_SHOW, None)
+
+
+def _decide(actor_id: int, appointment_id: int, target: Status, reason: str | None) -> Decided:
+    first_look = db.session.get(Appointment, appointment_id)
+    if first_look is None:
+        raise NotFound("There is no such appointment.")
+    with provider_transaction(first_look.provider_id) as provider:
+        appointment = db.session.get(Appointment, appointment_id, populate_existing=True)
+        actor = db.session.get(User, actor_id)
+        if appointment is None or actor is None or not actor.active or not may_decide(actor, appointment):
+            raise NotFound("There is no such appointment.")
+        current = Status(appointment.status)
+        try:
+            check_transition(current, target)
+        except TransitionError as error:
+            raise Conflict(_already(appointment, current)) from error
+        now = utcnow()
+        if target is Status.APPROVED:
+            if appointment.start_at <= now:
+                raise Conflict("It has already started; it can no longer be approved.")
+            problem = schedule_problem(provider, appointment)
+            if problem:
+                raise Conflict(f"This request no longer fits: {problem} Reject it with a reason instead.")
+        if target in (Status.COMPLETED, Status.NO_SHOW) and appointment.start_at > now:
+            raise Conflict("It has not started yet.")
+        appointment.events.append(AppointmentEvent(
+            actor_id=actor_id, kind="status", from_status=current.value, to_status=target.value, reason=reason,
+        ))
+        appointment.status = target.value
+        if target in (Status.APPROVED, Status.REJECTED):
+            provider.schedule_changed()
+    return Decided(appointment_id, target)
+
+
+def _already(appointment: Appointment, current: Status) -> str:
+    """Who got there first, from the audit trail."""
+    last = appointment.events[-1] if appointment.events else None
+    who = f" by {last.actor.full_name}" if last is not None and last.actor is not None else ""
+    when = f" at {format_local(last.created_at, appointment.provider.timezone, '%H:%M')}" if last is not None else ""
+    return f"It was already {current.label}{who}{when}."
+
+
+def waited(appointment: Appointment, now: datetime | None = None) -> str:
+    """How long a request has waited, in words ("3 h", "2 days")."""
+    seconds = max(0, int(((now or utcnow()) - appointment.created_at).total_seconds()))
+    if seconds < 3600:
+        return f"{max(1, seconds // 60)} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
