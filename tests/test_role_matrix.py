@@ -58,6 +58,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("staff.reject", "POST"): statuses(LOGIN, 403, 422, 422),  # no reason given
     ("staff.complete", "POST"): statuses(LOGIN, 403, 409, 409),  # it has not started
     ("staff.no_show", "POST"): statuses(LOGIN, 403, 409, 409),
+    ("staff.cancel", "POST"): statuses(LOGIN, 403, 422, 422),  # no reason given
     ("admin.appointments", "GET"): ADMINS_ONLY,
     ("admin.providers", "GET"): ADMINS_ONLY,
     ("admin.services", "GET"): ADMINS_ONLY,

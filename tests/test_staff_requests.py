@@ -199,3 +199,26 @@ def test_the_queue_refreshes_itself_cheaply(client, desk):  # type: ignore[no-un
     body = update.get_data(as_text=True)
     assert update.status_code == 200 and newcomer.id in row_ids(body)
     assert 'id="pending-count" class="badge" hx-swap-oob="true"' in body and ">2<" in body
+
+
+def test_the_schedule_shows_the_day_and_the_week_with_statuses_in_words(client, desk):  # type: ignore[no-untyped-def]
+    _, provider = desk
+    today_item = make_appointment(provider=provider, start_at=at(wall(0, 16)), status=Status.APPROVED)
+    later = make_appointment(provider=provider, start_at=at(wall(1, 10)), status=Status.PENDING)
+    day = client.get("/staff/schedule").get_data(as_text=True)
+    assert f'data-appointment-id="{today_item.id}"' in day and f'data-appointment-id="{later.id}"' not in day
+    assert "(today)" in day and ">approved<" in day
+    week = client.get(f"/staff/schedule?view=week&date={wall(1, 10)[:10]}").get_data(as_text=True)
+    assert f'data-appointment-id="{later.id}"' in week
+    assert client.get("/staff/schedule?date=2026-02-30").status_code == 400
+
+
+def test_staff_cancel_from_the_schedule_with_a_reason(client, desk):  # type: ignore[no-untyped-def]
+    _, provider = desk
+    booked = make_appointment(provider=provider, start_at=at(wall(2, 10)), status=Status.APPROVED)
+    refused = client.post(f"/staff/appointments/{booked.id}/cancel", data={"reason": ""}, headers=HTMX)
+    assert refused.status_code == 422 and fresh(booked.id).status == "approved"
+    done = client.post(f"/staff/appointments/{booked.id}/cancel", data={"reason": "Doctor ill"}, headers=HTMX)
+    assert done.status_code == 200 and ">cancelled<" in done.get_data(as_text=True)
+    cancelled = fresh(booked.id)
+    assert (cancelled.status, cancelled.events[-1].reason) == ("cancelled", "Doctor ill")

@@ -54,12 +54,7 @@ def approve(actor_id: int, appointment_id: int) -> Decided:
 
 
 def reject(actor_id: int, appointment_id: int, reason: str | None) -> Decided:
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid("Say why: the patient sees the reason.", field="reason")
-    if len(reason) > REASON_MAX:
-        raise Invalid(f"Please keep the reason to {REASON_MAX} characters.", field="reason")
-    return _decide(actor_id, appointment_id, Status.REJECTED, reason)
+    return _decide(actor_id, appointment_id, Status.REJECTED, _required_reason(reason))
 
 
 def complete(actor_id: int, appointment_id: int) -> Decided:
@@ -97,7 +92,7 @@ def _decide(actor_id: int, appointment_id: int, target: Status, reason: str | No
             actor_id=actor_id, kind="status", from_status=current.value, to_status=target.value, reason=reason,
         ))
         appointment.status = target.value
-        if target in (Status.APPROVED, Status.REJECTED):
+        if target in (Status.APPROVED, Status.REJECTED, Status.CANCELLED):
             provider.schedule_changed()
     return Decided(appointment_id, target)
 
@@ -118,3 +113,17 @@ def waited(appointment: Appointment, now: datetime | None = None) -> str:
     if seconds < 2 * 86400:
         return f"{seconds // 3600} h"
     return f"{seconds // 86400} days"
+
+
+def cancel_by_staff(actor_id: int, appointment_id: int, reason: str | None) -> Decided:
+    """Staff call an appointment off; the patient sees the reason, so one is required."""
+    return _decide(actor_id, appointment_id, Status.CANCELLED, _required_reason(reason))
+
+
+def _required_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("Say why: the patient sees the reason.", field="reason")
+    if len(reason) > REASON_MAX:
+        raise Invalid(f"Please keep the reason to {REASON_MAX} characters.", field="reason")
+    return reason

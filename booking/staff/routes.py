@@ -5,18 +5,33 @@ import hashlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from booking import htmx
 from booking.auth.access import role_required
 from booking.domain.roles import Role
-from booking.domain.status import HOLDS_TIME
 from booking.extensions import db
-from booking.models import Appointment
+from booking.models import Appointment, Provider
 from booking.models.queries import appointment_details, pending_count, pending_requests, provider_ids_of
 from booking.models.types import utcnow
+from booking.patient import params
 from booking.services import decisions
+from booking.services.availability import day_bounds
 from booking.services.errors import ServiceError
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -60,29 +75,57 @@ def reject(appointment_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/appointments/<id:appointment_id>/complete")
 @role_required(Role.STAFF, Role.ADMIN)
 def complete(appointment_id: int):  # type: ignore[no-untyped-def]
-    return _act(appointment_id, lambda: decisions.complete(current_user.id, appointment_id), "Marked completed.")
+    return _act(appointment_id, lambda: decisions.complete(current_user.id, appointment_id), "Marked completed.",
+                row="schedule")
 
 
 @bp.post("/appointments/<id:appointment_id>/no-show")
 @role_required(Role.STAFF, Role.ADMIN)
 def no_show(appointment_id: int):  # type: ignore[no-untyped-def]
-    return _act(appointment_id, lambda: decisions.no_show(current_user.id, appointment_id), "Marked as no-show.")
+    return _act(appointment_id, lambda: decisions.no_show(current_user.id, appointment_id), "Marked as no-show.",
+                row="schedule")
+
+
+@bp.post("/appointments/<id:appointment_id>/cancel")
+@role_required(Role.STAFF, Role.ADMIN)
+def cancel(appointment_id: int):  # type: ignore[no-untyped-def]
+    reason = request.form.get("reason")
+    return _act(appointment_id, lambda: decisions.cancel_by_staff(current_user.id, appointment_id, reason),
+                "Cancelled; the patient will see your reason.", row="schedule")
 
 
 @bp.get("/schedule")
 @role_required(Role.STAFF, Role.ADMIN)
 def schedule():  # type: ignore[no-untyped-def]
+    """The day or week as a timeline, in the provider's zone (the clinic's for admins)."""
+    zone = _schedule_zone()
+    view = request.args.get("view", "day")
+    if view not in ("day", "week"):
+        view = "day"
+    today = datetime.now(ZoneInfo(zone)).date()
+    day = params.day(params.single("date")) or today
+    first = day - timedelta(days=day.weekday()) if view == "week" else day
+    days = [first + timedelta(days=n) for n in range(7 if view == "week" else 1)]
+    start, _ = day_bounds(days[0], zone)
+    _, end = day_bounds(days[-1], zone)
     query = (
         sa.select(Appointment)
-        .where(Appointment.status.in_([s.value for s in HOLDS_TIME]), Appointment.end_at >= utcnow())
+        .where(Appointment.start_at < end, Appointment.end_at > start)
         .options(*appointment_details())
         .order_by(Appointment.start_at)
-        .limit(200)
     )
     ids = provider_ids_of(current_user)
     if ids is not None:
         query = query.where(Appointment.provider_id.in_(ids))
-    return render_template("staff/schedule.html", appointments=db.session.scalars(query).all())
+    by_day: dict = {d: [] for d in days}
+    for appointment in db.session.scalars(query):
+        local_day = appointment.start_at.astimezone(ZoneInfo(zone)).date()
+        by_day.setdefault(local_day, []).append(appointment)
+    step = timedelta(days=7 if view == "week" else 1)
+    return render_template(
+        "staff/schedule.html", view=view, zone=zone, day=day, today=today, by_day=by_day, now=utcnow(),
+        previous=(day - step).isoformat(), following=(day + step).isoformat(),
+    )
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -98,8 +141,17 @@ def _digest(rows: list[RequestRow]) -> str:
     return hashlib.blake2b(repr(shown).encode(), digest_size=8).hexdigest()
 
 
-def _act(appointment_id: int, decide, done: str):  # type: ignore[no-untyped-def]
-    """Run a decision; answer the row inline for htmx (it leaves the queue), or redirect back."""
+def _schedule_zone() -> str:
+    provider = db.session.scalar(sa.select(Provider).where(Provider.user_id == current_user.id))
+    return provider.timezone if provider is not None else current_app.config["TIMEZONE"]
+
+
+def _act(appointment_id: int, decide, done: str, row: str = "request"):  # type: ignore[no-untyped-def]
+    """Run a decision; answer the row inline for htmx, or redirect back.
+
+    In the queue a decided request leaves the table; on the schedule the item is drawn again with its
+    new status.
+    """
     appointment = db.session.get(Appointment, appointment_id)
     if appointment is None or not decisions.may_decide(current_user, appointment):
         abort(404)
@@ -110,13 +162,20 @@ def _act(appointment_id: int, decide, done: str):  # type: ignore[no-untyped-def
             abort(error.status, error.message)
         db.session.rollback()
         appointment = db.session.get(Appointment, appointment_id)
-        body = render_template("staff/_request_row.html", row=_row(appointment, error.message))
+        if row == "schedule":
+            body = render_template("staff/_schedule_item.html", a=appointment, now=utcnow(), message=error.message)
+        else:
+            body = render_template("staff/_request_row.html", row=_row(appointment, error.message))
         response = make_response(body, error.status)
         return htmx.toast(response, error.message, "error")
     flash(done, "success")
     if not htmx.wants_fragment():
         return redirect(request.referrer if _same_site(request.referrer) else url_for("staff.requests"), 303)
     badge = render_template("staff/_pending_badge.html", oob=True, pending_count=pending_count(current_user))
+    if row == "schedule":
+        db.session.rollback()
+        item = render_template("staff/_schedule_item.html", a=db.session.get(Appointment, appointment_id), now=utcnow())
+        return make_response(item + badge, 200)
     return make_response(badge, 200)
 
 
