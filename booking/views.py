@@ -18,7 +18,8 @@ from booking.domain.timezones import format_local
 #: Navigation by role: (endpoint, label). The first entry is the role's home.
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.PATIENT: [("patient.providers", "Book"), ("patient.appointments", "My appointments")],
-    Role.STAFF: [("staff.requests", "Requests"), ("staff.schedule", "Schedule")],
+    Role.STAFF: [("staff.requests", "Requests"), ("staff.schedule", "Schedule"), ("staff.hours", "Working hours"),
+                 ("staff.time_off", "Time off")],
     Role.ADMIN: [
         ("admin.appointments", "Appointments"),
         ("staff.requests", "Requests"),

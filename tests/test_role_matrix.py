@@ -9,10 +9,11 @@ import pytest
 
 from booking.domain.roles import Role
 from booking.domain.status import Status
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from booking.extensions import db
+from booking.models import TimeOff
 from tests.booking_helpers import ZONE, everyday_provider, wall
 from tests.factories import DEFAULT_PASSWORD, make_appointment, make_user
 
@@ -59,6 +60,14 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("staff.complete", "POST"): statuses(LOGIN, 403, 409, 409),  # it has not started
     ("staff.no_show", "POST"): statuses(LOGIN, 403, 409, 409),
     ("staff.cancel", "POST"): statuses(LOGIN, 403, 422, 422),  # no reason given
+    # Schedule editing: staff edit their provider; an admin names one with ?provider= (not given here).
+    ("staff.hours", "GET"): STAFF_AND_ADMINS,  # the admin gets the provider chooser
+    ("staff.hours", "POST"): statuses(LOGIN, 403, 422, 404),
+    ("staff.change_hours", "POST"): statuses(LOGIN, 403, 422, 404),
+    ("staff.remove_hours", "POST"): statuses(LOGIN, 403, 303, 404),
+    ("staff.time_off", "GET"): STAFF_AND_ADMINS,
+    ("staff.time_off", "POST"): statuses(LOGIN, 403, 422, 404),
+    ("staff.remove_time_off", "POST"): statuses(LOGIN, 403, 303, 404),
     ("admin.appointments", "GET"): ADMINS_ONLY,
     ("admin.providers", "GET"): ADMINS_ONLY,
     ("admin.services", "GET"): ADMINS_ONLY,
@@ -82,12 +91,17 @@ def people(app):  # type: ignore[no-untyped-def]
     db.session.commit()
     start = datetime.fromisoformat(wall(3, 10)).replace(tzinfo=ZoneInfo(ZONE))  # inside working hours
     appointment = make_appointment(patient=patient, provider=provider, start_at=start, status=Status.PENDING)
-    return {PATIENT: patient, STAFF: staff, ADMIN: admin, "appointment": appointment}
+    off = TimeOff(provider_id=provider.id, start_at=start + timedelta(days=20), end_at=start + timedelta(days=21))
+    db.session.add(off)
+    db.session.commit()
+    return {PATIENT: patient, STAFF: staff, ADMIN: admin, "appointment": appointment,
+            "block_id": provider.working_hours[0].id, "time_off_id": off.id}
 
 
 def url_for_rule(rule, people) -> str:  # type: ignore[no-untyped-def]
     samples = {"appointment_id": people["appointment"].id, "filename": "css/app.css",
-               "provider_id": people["appointment"].provider_id}
+               "provider_id": people["appointment"].provider_id, "block_id": people["block_id"],
+               "time_off_id": people["time_off_id"]}
     missing = set(rule.arguments) - set(samples)
     assert not missing, f"{rule.rule}: add sample values for {sorted(missing)} to the role matrix"
     url = rule.build({name: samples[name] for name in rule.arguments})[1]
@@ -99,10 +113,13 @@ def url_for_rule(rule, people) -> str:  # type: ignore[no-untyped-def]
 QUERIES = {"patient.slots": "date=2030-01-07", "patient.confirm": "start=2030-01-07T09:00"}
 
 
+LAST_WRITES = {"patient.cancel", "staff.remove_hours", "staff.remove_time_off"}
+
+
 def run_order(route) -> tuple[bool, bool, bool]:  # type: ignore[no-untyped-def]
-    """Reads first, then writes; cancelling after the other writes, logging out last of all."""
+    """Reads first, then writes; removals after the other writes, logging out last of all."""
     rule, method = route
-    return rule.endpoint == "auth.logout", method == "POST", rule.endpoint == "patient.cancel"
+    return rule.endpoint == "auth.logout", method == "POST", rule.endpoint in LAST_WRITES
 
 
 def test_every_route_has_a_decision(app):  # type: ignore[no-untyped-def]

@@ -1,0 +1,112 @@
+"""A provider's own schedule: working-hour blocks and time off, as staff and admins edit them.
+
+Each change runs in the provider's serialising transaction and raises the provider's schedule
+version, so open calendars and queues redraw, and bookings in flight see the new hours.
+"""
+from __future__ import annotations
+
+from datetime import datetime, time
+
+import sqlalchemy as sa
+
+from booking.domain.status import Status
+from booking.extensions import db
+from booking.models import Appointment, AppointmentEvent, TimeOff, WorkingHours, provider_transaction
+from booking.services.errors import Conflict, Invalid, NotFound
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def add_block(provider_id: int, weekday: int, start: time, end: time) -> None:
+    _check_block(weekday, start, end)
+    with provider_transaction(provider_id) as provider:
+        _no_overlap(provider.working_hours, weekday, start, end)
+        provider.working_hours.append(WorkingHours(weekday=weekday, start_time=start, end_time=end))
+        provider.schedule_changed()
+
+
+def change_block(provider_id: int, block_id: int, weekday: int, start: time, end: time) -> None:
+    _check_block(weekday, start, end)
+    with provider_transaction(provider_id) as provider:
+        block = _own_block(provider, block_id)
+        _no_overlap([b for b in provider.working_hours if b.id != block.id], weekday, start, end)
+        block.weekday, block.start_time, block.end_time = weekday, start, end
+        provider.schedule_changed()
+
+
+def remove_block(provider_id: int, block_id: int) -> None:
+    with provider_transaction(provider_id) as provider:
+        provider.working_hours.remove(_own_block(provider, block_id))
+        provider.schedule_changed()
+
+
+class TimeOffClashes(Conflict):
+    """Approved appointments a new time off would cover: refused unless the caller confirms."""
+
+    def __init__(self, appointments: list[Appointment]) -> None:
+        super().__init__(f"{len(appointments)} approved appointment(s) fall in that time. "
+                         "Confirm to cancel them with your reason, or choose another time.")
+        self.appointments = appointments
+
+
+def add_time_off(provider_id: int, actor_id: int, start: datetime, end: datetime, reason: str | None,
+                 cancel_clashes: bool = False) -> int:
+    """Block [start, end). Approved appointments inside are refused, or cancelled when confirmed."""
+    if end <= start:
+        raise Invalid("The time off must end after it starts.", field="end")
+    reason = (reason or "").strip() or None
+    if reason and len(reason) > 200:
+        raise Invalid("Please keep the reason to 200 characters.", field="reason")
+    with provider_transaction(provider_id) as provider:
+        covered = list(db.session.scalars(sa.select(Appointment).where(
+            Appointment.provider_id == provider.id,
+            Appointment.status == Status.APPROVED.value,
+            Appointment.start_at < end,
+            Appointment.end_at > start,
+        ).order_by(Appointment.start_at)))
+        if covered and not cancel_clashes:
+            raise TimeOffClashes(covered)
+        if covered and not reason:
+            raise Invalid("Give a reason: the patients whose appointments are cancelled will see it.",
+                          field="reason")
+        for appointment in covered:
+            appointment.events.append(AppointmentEvent(
+                actor_id=actor_id, kind="status", from_status=appointment.status,
+                to_status=Status.CANCELLED.value, reason=reason,
+            ))
+            appointment.status = Status.CANCELLED.value
+        off = TimeOff(provider_id=provider.id, start_at=start, end_at=end, reason=reason)
+        db.session.add(off)
+        provider.schedule_changed()
+        db.session.flush()
+        return off.id
+
+
+def remove_time_off(provider_id: int, time_off_id: int) -> None:
+    with provider_transaction(provider_id) as provider:
+        off = db.session.get(TimeOff, time_off_id)
+        if off is None or off.provider_id != provider.id:
+            raise NotFound("There is no such time off.")
+        db.session.delete(off)
+        provider.schedule_changed()
+
+
+def _check_block(weekday: int, start: time, end: time) -> None:
+    if not 0 <= weekday <= 6:
+        raise Invalid("Choose a day of the week.", field="weekday")
+    if end <= start:
+        raise Invalid("A block must end after it starts.", field="end")
+
+
+def _no_overlap(blocks: list[WorkingHours], weekday: int, start: time, end: time) -> None:
+    for other in blocks:
+        if other.weekday == weekday and other.start_time < end and start < other.end_time:
+            raise Invalid(f"That overlaps {WEEKDAYS[weekday]} {other.start_time:%H:%M}–{other.end_time:%H:%M}.",
+                          field="start")
+
+
+def _own_block(provider, block_id: int) -> WorkingHours:  # type: ignore[no-untyped-def]
+    for block in provider.working_hours:
+        if block.id == block_id:
+            return block
+    raise NotFound("There is no such block of working hours.")
