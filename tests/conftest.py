@@ -45,6 +45,7 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def,override]
+        kwargs.setdefault("buffered", True)  # a streamed body is read inside the request's own context
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

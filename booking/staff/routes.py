@@ -171,6 +171,12 @@ def _act(appointment_id: int, decide, done: str, row: str = "request"):  # type:
     flash(done, "success")
     if not htmx.wants_fragment():
         return redirect(request.referrer if _same_site(request.referrer) else url_for("staff.requests"), 303)
+    response = _decided_response(appointment_id, row)
+    return htmx.add_trigger(response, "appointment-changed", {"id": appointment_id})
+
+
+def _decided_response(appointment_id: int, row: str):  # type: ignore[no-untyped-def]
+    """The answer to a decision made with htmx: the badge out of band, and the changed item if shown."""
     badge = render_template("staff/_pending_badge.html", oob=True, pending_count=pending_count(current_user))
     if row == "schedule":
         db.session.rollback()
