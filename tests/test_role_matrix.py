@@ -54,6 +54,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("patient.reschedule", "POST"): statuses(LOGIN, 422, 403, 403),  # no new time given
     ("staff.requests", "GET"): STAFF_AND_ADMINS,
     ("staff.schedule", "GET"): STAFF_AND_ADMINS,
+    ("staff.patient_record", "GET"): STAFF_AND_ADMINS,  # the sample patient booked the staff member's provider
     # Decisions on the sample (pending, in three days, of the staff member's provider), in this order:
     ("staff.approve", "POST"): statuses(LOGIN, 403, 303, 409),  # the admin finds it approved already
     ("staff.reject", "POST"): statuses(LOGIN, 403, 422, 422),  # no reason given
@@ -104,7 +105,7 @@ def people(app):  # type: ignore[no-untyped-def]
 def url_for_rule(rule, people) -> str:  # type: ignore[no-untyped-def]
     samples = {"appointment_id": people["appointment"].id, "filename": "css/app.css",
                "provider_id": people["appointment"].provider_id, "block_id": people["block_id"],
-               "time_off_id": people["time_off_id"]}
+               "time_off_id": people["time_off_id"], "patient_id": people[PATIENT].id}
     missing = set(rule.arguments) - set(samples)
     assert not missing, f"{rule.rule}: add sample values for {sorted(missing)} to the role matrix"
     url = rule.build({name: samples[name] for name in rule.arguments})[1]

@@ -222,3 +222,23 @@ def test_staff_cancel_from_the_schedule_with_a_reason(client, desk):  # type: ig
     assert done.status_code == 200 and ">cancelled<" in done.get_data(as_text=True)
     cancelled = fresh(booked.id)
     assert (cancelled.status, cancelled.events[-1].reason) == ("cancelled", "Doctor ill")
+
+
+def test_patient_records_for_admins_and_the_patients_own_providers_only(app, client, desk):  # type: ignore[no-untyped-def]
+    _, provider = desk
+    mine = make_user(Role.PATIENT, full_name="Carla Mine")
+    stranger = make_user(Role.PATIENT, full_name="Dan Stranger")
+    seen = request_at(provider, 3, 10, patient=mine)
+    elsewhere = make_appointment(patient=mine, provider=everyday_provider(), start_at=at(wall(5, 10)))
+    make_appointment(patient=stranger, provider=everyday_provider(), start_at=at(wall(5, 11)))
+
+    record = client.get(f"/staff/patients/{mine.id}")
+    body = record.get_data(as_text=True)
+    assert record.status_code == 200 and "Carla Mine" in body
+    assert f'data-appointment-id="{seen.id}"' in body and f'data-appointment-id="{elsewhere.id}"' in body
+    assert client.get(f"/staff/patients/{stranger.id}").status_code == 404
+    assert client.get(f"/staff/patients/{provider.user_id}").status_code == 404  # not a patient
+
+    admin = app.test_client()
+    admin.post("/auth/login", data={"email": make_user(Role.ADMIN).email, "password": DEFAULT_PASSWORD})
+    assert admin.get(f"/staff/patients/{stranger.id}").status_code == 200

@@ -26,7 +26,7 @@ from booking import htmx
 from booking.auth.access import role_required
 from booking.domain.roles import Role
 from booking.extensions import db
-from booking.models import Appointment, Provider
+from booking.models import Appointment, Provider, User
 from booking.models.queries import appointment_details, pending_count, pending_requests, provider_ids_of
 from booking.models.types import utcnow
 from booking.patient import params
@@ -187,3 +187,22 @@ def _decided_response(appointment_id: int, row: str):  # type: ignore[no-untyped
 
 def _same_site(url: str | None) -> bool:
     return bool(url) and url.startswith(request.host_url)  # type: ignore[union-attr]
+
+
+@bp.get("/patients/<id:patient_id>")
+@role_required(Role.STAFF, Role.ADMIN)
+def patient_record(patient_id: int):  # type: ignore[no-untyped-def]
+    """A patient's profile and full history: for admins, and for staff of a provider the patient booked."""
+    patient = db.session.get(User, patient_id)
+    if patient is None or patient.role != Role.PATIENT.value:
+        abort(404)
+    ids = provider_ids_of(current_user)
+    history = sa.select(Appointment).where(Appointment.patient_id == patient.id)
+    if ids is not None:
+        seen_here = db.session.scalar(sa.select(sa.func.count(Appointment.id)).where(
+            Appointment.patient_id == patient.id, Appointment.provider_id.in_(ids)))
+        if not seen_here:
+            abort(404)  # not one of this staff member's patients: not acknowledged to exist
+    appointments = db.session.scalars(
+        history.options(*appointment_details()).order_by(Appointment.start_at.desc())).all()
+    return render_template("staff/patient.html", patient=patient, appointments=appointments)
