@@ -21,6 +21,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.STAFF: [("staff.requests", "Requests"), ("staff.schedule", "Schedule"), ("staff.hours", "Working hours"),
                  ("staff.time_off", "Time off")],
     Role.ADMIN: [
+        ("admin.dashboard", "Dashboard"),
         ("admin.appointments", "Appointments"),
         ("staff.requests", "Requests"),
         ("admin.providers", "Providers"),

@@ -70,6 +70,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("staff.time_off", "POST"): statuses(LOGIN, 403, 422, 404),
     ("staff.remove_time_off", "POST"): statuses(LOGIN, 403, 303, 404),
     ("admin.appointments", "GET"): ADMINS_ONLY,
+    ("admin.dashboard", "GET"): ADMINS_ONLY,
     ("admin.appointments_csv", "GET"): ADMINS_ONLY,
     ("admin.appointment", "GET"): ADMINS_ONLY,
     ("admin.add_note", "POST"): statuses(LOGIN, 403, 403, 422),  # an empty note

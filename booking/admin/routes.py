@@ -29,12 +29,23 @@ from booking import htmx
 from booking.admin import listing
 from booking.domain.timezones import to_zone
 from booking.models import Appointment, Provider, Service, Specialty, User
-from booking.services import notes
+from booking.admin import chart
+from booking.models.types import utcnow
+from booking.services import notes, reports
 from booking.services.errors import ServiceError
 from booking.models.queries import appointment_details
 from booking.views import paginate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/")
+@role_required(Role.ADMIN)
+def dashboard():  # type: ignore[no-untyped-def]
+    """Today, this week, what waits too long, how full each provider is, and twelve weeks at a glance."""
+    data = reports.dashboard(current_app.config["TIMEZONE"], utcnow())
+    return render_template("admin/dashboard.html", data=data, chart=chart.weekly_bars(data.weeks),
+                           statuses=list(Status))
 
 
 @bp.get("/appointments")
