@@ -52,6 +52,7 @@ def _migrations_dir() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
+    from booking.admin import manage  # noqa: F401  (adds its views to the admin blueprint)
     from booking.admin.routes import bp as admin_bp
     from booking.auth.routes import bp as auth_bp
     from booking.health import bp as health_bp

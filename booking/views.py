@@ -26,6 +26,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("staff.requests", "Requests"),
         ("admin.providers", "Providers"),
         ("admin.services", "Services"),
+        ("admin.specialties", "Specialties"),
         ("admin.users", "Users"),
     ],
 }

@@ -122,3 +122,14 @@ def test_a_decision_from_the_table_asks_the_table_to_redraw(client, clinic):  # 
     response = client.post(f"/staff/appointments/{rows['ann_pending']}/approve", headers=HTMX)
     assert response.status_code == 200
     assert "appointment-changed" in json.loads(response.headers["HX-Trigger"])
+
+
+def test_the_patient_sees_only_notes_marked_for_them(app, client, clinic):  # type: ignore[no-untyped-def]
+    _, _, rows = clinic
+    appointment_id = rows["ann_pending"]
+    client.post(f"/admin/appointments/{appointment_id}/notes", data={"body": "Bring your glasses", "visible": "yes"})
+    client.post(f"/admin/appointments/{appointment_id}/notes", data={"body": "Private: check allergy file"})
+    patient = app.test_client()
+    patient.post("/auth/login", data={"email": "ann@example.com", "password": "correct horse battery"})
+    page = patient.get(f"/me/appointments/{appointment_id}").get_data(as_text=True)
+    assert "Bring your glasses" in page and "check allergy file" not in page

@@ -75,6 +75,15 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("admin.appointment", "GET"): ADMINS_ONLY,
     ("admin.add_note", "POST"): statuses(LOGIN, 403, 403, 422),  # an empty note
     ("admin.providers", "GET"): ADMINS_ONLY,
+    ("admin.users", "POST"): statuses(LOGIN, 403, 403, 422),  # no role, no details
+    ("admin.deactivate", "POST"): statuses(LOGIN, 403, 403, 303),  # another staff member's account
+    ("admin.activate", "POST"): statuses(LOGIN, 403, 403, 303),
+    ("admin.services", "POST"): statuses(LOGIN, 403, 403, 422),
+    ("admin.service", "GET"): ADMINS_ONLY,
+    ("admin.service", "POST"): statuses(LOGIN, 403, 403, 422),
+    ("admin.specialties", "GET"): ADMINS_ONLY,
+    ("admin.specialties", "POST"): statuses(LOGIN, 403, 403, 422),
+    ("admin.rename_specialty", "POST"): statuses(LOGIN, 403, 403, 422),
     ("admin.services", "GET"): ADMINS_ONLY,
     ("admin.users", "GET"): ADMINS_ONLY,
 }
@@ -100,13 +109,16 @@ def people(app):  # type: ignore[no-untyped-def]
     db.session.add(off)
     db.session.commit()
     return {PATIENT: patient, STAFF: staff, ADMIN: admin, "appointment": appointment,
-            "block_id": provider.working_hours[0].id, "time_off_id": off.id}
+            "block_id": provider.working_hours[0].id, "time_off_id": off.id,
+            "bystander_id": make_user(Role.STAFF).id, "specialty_id": provider.specialty_id}
 
 
 def url_for_rule(rule, people) -> str:  # type: ignore[no-untyped-def]
     samples = {"appointment_id": people["appointment"].id, "filename": "css/app.css",
                "provider_id": people["appointment"].provider_id, "block_id": people["block_id"],
-               "time_off_id": people["time_off_id"], "patient_id": people[PATIENT].id}
+               "time_off_id": people["time_off_id"], "patient_id": people[PATIENT].id,
+               "user_id": people["bystander_id"], "service_id": people["appointment"].service_id,
+               "specialty_id": people["specialty_id"]}
     missing = set(rule.arguments) - set(samples)
     assert not missing, f"{rule.rule}: add sample values for {sorted(missing)} to the role matrix"
     url = rule.build({name: samples[name] for name in rule.arguments})[1]

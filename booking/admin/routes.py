@@ -148,16 +148,3 @@ def providers():  # type: ignore[no-untyped-def]
     ).all()
     return render_template("admin/providers.html", providers=rows)
 
-
-@bp.get("/services")
-@role_required(Role.ADMIN)
-def services():  # type: ignore[no-untyped-def]
-    rows = db.session.scalars(sa.select(Service).order_by(Service.name)).all()
-    return render_template("admin/services.html", services=rows)
-
-
-@bp.get("/users")
-@role_required(Role.ADMIN)
-def users():  # type: ignore[no-untyped-def]
-    rows = paginate(sa.select(User).order_by(User.full_name, User.id), per_page=50)
-    return render_template("admin/users.html", page=rows)
