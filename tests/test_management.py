@@ -130,3 +130,62 @@ def test_specialties_are_added_and_renamed(client, admin):  # type: ignore[no-un
     assert client.post(f"/admin/specialties/{cardio.id}", data={"name": "Heart"}).status_code == 303
     assert reload(Specialty, cardio.id).name == "Heart"
     assert client.post(f"/admin/specialties/{cardio.id}", data={"name": ""}).status_code == 422
+
+
+def provider_form(account, service_ids, **overrides):  # type: ignore[no-untyped-def]
+    data = {"user_id": str(account), "timezone": "Europe/Paris", "buffer_before_min": "5", "buffer_after_min": "10",
+            "slot_step_min": "", "min_notice_min": "60", "horizon_days": "30", "license_number": "RPPS-1",
+            "years_experience": "12", "fee": "55.00", "bio": "Eyes.", "active": "yes"}
+    data.update(overrides)
+    return [*data.items(), *(("service_ids", str(i)) for i in service_ids)]
+
+
+def test_a_provider_is_created_and_edited_with_every_setting(client, admin):  # type: ignore[no-untyped-def]
+    from werkzeug.datastructures import MultiDict
+
+    from booking.models import Provider
+
+    staff = make_user(Role.STAFF, full_name="Dr Iris Optic")
+    eye, lens = make_service(name="Eye exam"), make_service(name="Lens fitting")
+    assert client.get("/admin/providers/new").status_code == 200
+    created = client.post("/admin/providers/new", data=MultiDict(provider_form(staff.id, [eye.id, lens.id])))
+    assert created.status_code == 303
+    db.session.rollback()
+    provider = db.session.scalar(sa.select(Provider).where(Provider.user_id == staff.id))
+    assert (provider.timezone, provider.buffer_after_min, provider.fee_cents, provider.horizon_days) == (
+        "Europe/Paris", 10, 5500, 30)
+    assert {s.name for s in provider.services} == {"Eye exam", "Lens fitting"}
+
+    edited = client.post(f"/admin/providers/{provider.id}", data=MultiDict(
+        provider_form(staff.id, [eye.id], slot_step_min="15", active="no")))
+    assert edited.status_code == 303
+    provider = reload(Provider, provider.id)
+    assert (provider.slot_step_min, provider.active, [s.name for s in provider.services]) == (15, False, ["Eye exam"])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"timezone": "Mars/Olympus"}, "time zone"),
+        ({"buffer_after_min": "999"}, "between 0 and 240"),
+        ({"horizon_days": "0"}, "between 1 and 730"),
+        ({"slot_step_min": "2"}, "slot step"),
+        ({"fee": "free"}, "like 45 or 45.50"),
+        ({"years_experience": "-1"}, "whole number"),
+        ({"user_id": "0"}, "staff account"),  # nobody: the form's own user is replaced
+    ],
+)
+def test_bad_provider_settings_are_refused(client, admin, overrides, message):  # type: ignore[no-untyped-def]
+    from werkzeug.datastructures import MultiDict
+
+    staff = make_user(Role.STAFF)
+    response = client.post("/admin/providers/new", data=MultiDict(provider_form(staff.id, [], **overrides)))
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+
+
+def test_one_staff_account_works_as_one_provider(client, admin):  # type: ignore[no-untyped-def]
+    from werkzeug.datastructures import MultiDict
+
+    taken = everyday_provider()
+    response = client.post("/admin/providers/new", data=MultiDict(provider_form(taken.user_id, [])))
+    assert response.status_code == 422 and "already works as a provider" in response.get_data(as_text=True)

@@ -75,6 +75,10 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("admin.appointment", "GET"): ADMINS_ONLY,
     ("admin.add_note", "POST"): statuses(LOGIN, 403, 403, 422),  # an empty note
     ("admin.providers", "GET"): ADMINS_ONLY,
+    ("admin.new_provider", "GET"): ADMINS_ONLY,
+    ("admin.new_provider", "POST"): statuses(LOGIN, 403, 403, 422),  # an empty form
+    ("admin.edit_provider", "GET"): ADMINS_ONLY,
+    ("admin.edit_provider", "POST"): statuses(LOGIN, 403, 403, 422),
     ("admin.users", "POST"): statuses(LOGIN, 403, 403, 422),  # no role, no details
     ("admin.deactivate", "POST"): statuses(LOGIN, 403, 403, 303),  # another staff member's account
     ("admin.activate", "POST"): statuses(LOGIN, 403, 403, 303),

@@ -12,7 +12,8 @@ from booking.admin.routes import bp
 from booking.auth.access import role_required
 from booking.domain.roles import Role
 from booking.extensions import db
-from booking.models import Service, Specialty, User
+from booking.domain.timezones import zone_names
+from booking.models import Provider, Service, Specialty, User
 from booking.patient import params
 from booking.services import accounts, management
 from booking.services.errors import Invalid, ServiceError
@@ -149,3 +150,71 @@ def _save_service(existing: Service | None):  # type: ignore[no-untyped-def]
     if htmx.wants_fragment() and existing is not None:
         return render_template("admin/_service_row.html", s=db.session.get(Service, saved.id))
     return redirect(url_for("admin.services"), 303)
+
+
+@bp.route("/providers/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def new_provider():  # type: ignore[no-untyped-def]
+    return _provider_form(None)
+
+
+@bp.route("/providers/<id:provider_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def edit_provider(provider_id: int):  # type: ignore[no-untyped-def]
+    provider = db.session.get(Provider, provider_id)
+    if provider is None:
+        abort(404)
+    return _provider_form(provider)
+
+
+def _provider_form(provider: Provider | None):  # type: ignore[no-untyped-def]
+    """The full provider form: every setting of DESIGN.md's provider; 422 with the message when refused."""
+    message = None
+    if request.method == "POST":
+        try:
+            saved = management.save_provider(provider.id if provider else None, _provider_fields())
+        except ServiceError as error:
+            db.session.rollback()
+            message = error.message
+        else:
+            flash(f"Saved {saved.name}.", "success")
+            return redirect(url_for("admin.providers"), 303)
+    staff = db.session.scalars(sa.select(User).where(User.role == Role.STAFF.value).order_by(User.full_name)).all()
+    context = dict(
+        provider=provider, message=message, form=request.form if request.method == "POST" else None, staff=staff,
+        specialties=db.session.scalars(sa.select(Specialty).order_by(Specialty.name)).all(),
+        services=db.session.scalars(sa.select(Service).order_by(Service.name)).all(), zones=zone_names(),
+    )
+    return render_template("admin/provider_form.html", **context), 422 if message else 200
+
+
+def _provider_fields() -> management.ProviderFields:
+    form = request.form
+
+    def number(name: str, default: int | None = None) -> int | None:
+        raw = form.get(name, "").strip()
+        if raw == "":
+            return default
+        if not re.fullmatch(r"\d{1,7}", raw):
+            raise Invalid(f"{name.replace('_', ' ')} must be a whole number.", field=name)
+        return int(raw)
+
+    fee = form.get("fee", "").strip()
+    if fee and not PRICE.match(fee):
+        raise Invalid("Give the fee like 45 or 45.50, or leave it empty.", field="fee")
+    return management.ProviderFields(
+        user_id=number("user_id") or 0,
+        specialty_id=number("specialty_id"),
+        service_ids=[int(v) for v in form.getlist("service_ids") if v.isdigit()],
+        timezone=form.get("timezone", "").strip(),
+        buffer_before_min=number("buffer_before_min", 0) or 0,
+        buffer_after_min=number("buffer_after_min", 0) or 0,
+        slot_step_min=number("slot_step_min"),
+        min_notice_min=number("min_notice_min", 120) or 0,
+        horizon_days=number("horizon_days", 60) or 0,
+        license_number=form.get("license_number"),
+        years_experience=number("years_experience"),
+        fee_cents=round(float(fee) * 100) if fee else None,
+        bio=form.get("bio"),
+        active=form.get("active", "yes") == "yes",
+    )

@@ -1,10 +1,13 @@
 """What admins manage: accounts, specialties and services. One transaction per change."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from booking.domain.roles import Role
+from booking.domain.timezones import is_valid_zone
 from booking.extensions import db
 from booking.models import Provider, Service, Specialty, User, write_transaction
 from booking.services.errors import Conflict, Invalid, NotFound
@@ -72,3 +75,68 @@ def save_service(service_id: int | None, *, name: str, duration_min: int, price_
     except IntegrityError as error:
         raise Invalid("A service with that name exists already.", field="name") from error
     return service
+
+
+@dataclass
+class ProviderFields:
+    """What an admin sets on a provider; checked here, and by the database's constraints."""
+
+    user_id: int
+    specialty_id: int | None
+    service_ids: list[int]
+    timezone: str
+    buffer_before_min: int = 0
+    buffer_after_min: int = 0
+    slot_step_min: int | None = None
+    min_notice_min: int = 120
+    horizon_days: int = 60
+    license_number: str | None = None
+    years_experience: int | None = None
+    fee_cents: int | None = None
+    bio: str | None = None
+    active: bool = True
+
+
+def save_provider(provider_id: int | None, fields: ProviderFields) -> Provider:
+    if not is_valid_zone(fields.timezone):
+        raise Invalid("Choose a time zone from the list.", field="timezone")
+    for name, low, high in [("buffer_before_min", 0, 240), ("buffer_after_min", 0, 240), ("min_notice_min", 0, 60 * 24 * 30),
+                            ("horizon_days", 1, 730)]:
+        if not low <= getattr(fields, name) <= high:
+            raise Invalid(f"{name.replace('_', ' ').replace(' min', ' (minutes)')} must be between {low} and {high}.", field=name)
+    if fields.slot_step_min is not None and not 5 <= fields.slot_step_min <= 480:
+        raise Invalid("The slot step is between 5 and 480 minutes, or empty for the service's length.", field="slot_step_min")
+    try:
+        with write_transaction():
+            user = db.session.get(User, fields.user_id)
+            if user is None or user.role != Role.STAFF.value:
+                raise Invalid("Link a staff account.", field="user_id")
+            services = list(db.session.scalars(sa.select(Service).where(Service.id.in_(fields.service_ids))))
+            if len(services) != len(set(fields.service_ids)):
+                raise Invalid("Choose services from the list.", field="service_ids")
+            specialty = db.session.get(Specialty, fields.specialty_id) if fields.specialty_id else None
+            if fields.specialty_id and specialty is None:
+                raise Invalid("Choose a specialty from the list.", field="specialty_id")
+            if provider_id is None:
+                if user.provider is not None:
+                    raise Invalid(f"{user.full_name} already works as a provider.", field="user_id")
+                provider = Provider(timezone=fields.timezone)
+            else:
+                provider = db.session.get(Provider, provider_id)
+                if provider is None:
+                    raise NotFound("There is no such provider.")
+                if provider.user_id != user.id and user.provider is not None:
+                    raise Invalid(f"{user.full_name} already works as a provider.", field="user_id")
+            provider.user = user
+            provider.specialty, provider.services = specialty, services
+            for name in ("timezone", "buffer_before_min", "buffer_after_min", "slot_step_min", "min_notice_min",
+                         "horizon_days", "years_experience", "fee_cents", "active"):
+                setattr(provider, name, getattr(fields, name))
+            provider.license_number = (fields.license_number or "").strip() or None
+            provider.bio = (fields.bio or "").strip() or None
+            db.session.add(provider)
+            provider.schedule_changed()
+            db.session.flush()
+    except IntegrityError as error:
+        raise Invalid("Those values are not allowed.") from error
+    return provider
