@@ -51,3 +51,14 @@ def patient(app, auth):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def provider(app):  # type: ignore[no-untyped-def]
     return everyday_provider()
+
+
+@pytest.fixture
+def desk(app, auth):  # type: ignore[no-untyped-def]
+    """A staff member logged in, working as a provider who works every day: (staff user, provider)."""
+    staff = make_user(Role.STAFF)
+    provider = everyday_provider()
+    provider.user_id = staff.id
+    db.session.commit()
+    auth.login(staff.email)
+    return staff, provider

@@ -21,6 +21,8 @@ from booking.extensions import db
 
 from tests.factories import DEFAULT_PASSWORD
 
+pytest_plugins = ["tests.booking_helpers"]  # its fixtures (patient, provider, desk) for every module
+
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI") == "true"
 BASE_CONFIG: dict[str, Any] = {

@@ -10,9 +10,8 @@ import sqlalchemy as sa
 from booking.domain.roles import Role
 from booking.domain.status import Status
 from booking.extensions import db
-from booking.models import Appointment, AppointmentEvent, TimeOff
+from booking.models import Appointment, TimeOff
 from tests.booking_helpers import booking_form, everyday_provider, local_day, wall
-from tests.booking_helpers import patient, provider  # noqa: F401  (fixtures)
 from tests.conftest import HTMX
 from tests.factories import make_appointment, make_service, make_user
 

@@ -1,7 +1,7 @@
 """The pure core: the status machine and showing times in a zone."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from hypothesis import given

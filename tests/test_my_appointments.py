@@ -7,13 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.domain.roles import Role
 from booking.domain.status import Status
 from booking.extensions import db
 from booking.models import Appointment, AppointmentEvent
-from tests.booking_helpers import ZONE, everyday_provider, wall
-from tests.booking_helpers import patient, provider  # noqa: F401  (fixtures)
-from tests.factories import make_appointment, make_user
+from tests.booking_helpers import ZONE, wall
+from tests.factories import make_appointment
 
 
 def at(start: str) -> datetime:

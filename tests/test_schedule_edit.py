@@ -28,13 +28,9 @@ def blocks(provider_id: int) -> list[tuple[int, time, time]]:
 
 
 @pytest.fixture
-def own(app, auth):  # type: ignore[no-untyped-def]
-    staff = make_user(Role.STAFF)
-    provider = everyday_provider()
-    provider.user_id = staff.id
-    db.session.commit()
-    auth.login(staff.email)
-    return provider
+def own(desk):  # type: ignore[no-untyped-def]
+    """The logged-in staff member's own provider."""
+    return desk[1]
 
 
 def test_adding_changing_and_removing_blocks(client, own):  # type: ignore[no-untyped-def]

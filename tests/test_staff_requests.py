@@ -7,7 +7,6 @@ import threading
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import pytest
 
 from booking.domain.roles import Role
 from booking.domain.status import Status
@@ -29,17 +28,6 @@ def fresh(appointment_id: int) -> Appointment:
 
 def row_ids(html: str) -> list[int]:
     return [int(i) for i in re.findall(r'<tr data-appointment-id="(\d+)"', html)]
-
-
-@pytest.fixture
-def desk(app, auth):  # type: ignore[no-untyped-def]
-    """A staff member logged in, working as a provider who works every day."""
-    staff = make_user(Role.STAFF)
-    provider = everyday_provider()
-    provider.user_id = staff.id
-    db.session.commit()
-    auth.login(staff.email)
-    return staff, provider
 
 
 def request_at(provider: Provider, days: int, hour: int, **kwargs) -> Appointment:  # type: ignore[no-untyped-def]

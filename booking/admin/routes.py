@@ -28,7 +28,7 @@ from booking.extensions import db
 from booking import htmx
 from booking.admin import listing
 from booking.domain.timezones import to_zone
-from booking.models import Appointment, Provider, Service, Specialty, User
+from booking.models import Appointment, Provider, Specialty, User
 from booking.admin import chart
 from booking.models.types import utcnow
 from booking.services import notes, reports
