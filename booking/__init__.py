@@ -78,8 +78,11 @@ def register_request_hooks(app: Flask) -> None:
     from booking.security import init_security
     from booking.views import init_templates
 
+    from booking.services.outbox import init_outbox
+
     app.after_request(htmx.finish_response)
     init_security(app)
+    init_outbox(app)
     init_templates(app)
     if not app.debug and not app.testing:
         logging.getLogger("booking").setLevel(logging.INFO)

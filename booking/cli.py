@@ -16,6 +16,7 @@ from booking.services.passwords import password_problem
 
 
 def init_commands(app: Flask) -> None:
+    app.cli.add_command(deliver_mail)
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
     app.cli.add_command(seed_load)
@@ -88,3 +89,15 @@ def seed_load(providers: int, appointments: int, patients: int, password: str) -
         f"Loaded {report.providers} providers, {report.patients} patients, {report.appointments} appointments "
         f"({report.upcoming} upcoming) and {report.events} events in {report.seconds:.1f} s."
     )
+
+
+@click.command("deliver-mail")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=500, show_default=True,
+              help="At most this many messages in one run.")
+def deliver_mail(limit: int) -> None:
+    """Send the queued e-mails that are due, retrying failed ones with backoff. Safe to run from cron
+    every minute and from several machines at once: each message is claimed by one deliverer."""
+    from booking.services.outbox import deliver
+
+    sent, failed = deliver(limit=limit)
+    click.echo(f"{sent} sent, {failed} failed attempts.")

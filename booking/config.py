@@ -36,6 +36,8 @@ class Defaults:
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
     MAIL_DEFAULT_SENDER = "Booking <no-reply@booking.invalid>"
+    MAIL_MAX_ATTEMPTS = 6  # then a message is marked failed and shown to admins
+    MAIL_DELIVER_AFTER_COMMIT = True  # send right after the request; deliver-mail retries what is left
 
     PER_PAGE = 20
     CANCEL_CUTOFF_HOURS = 24  # patients cancel or move online until this long before the start

@@ -15,7 +15,7 @@ from tests.conftest import PG_URL, build_app
 
 EXPECTED_TABLES = {
     "users", "patient_profiles", "specialties", "services", "providers", "provider_services",
-    "working_hours", "time_off", "appointments", "appointment_events", "appointment_notes",
+    "working_hours", "time_off", "appointments", "appointment_events", "appointment_notes", "outbox",
 }
 
 
@@ -105,7 +105,7 @@ def test_downgrading_a_step_keeps_the_data(empty_database):  # type: ignore[no-u
         provider = make_provider()
         hours = len(provider.working_hours)
         db.session.remove()
-        downgrade(revision="0001_initial")
+        downgrade(revision="0001_initial")  # through every later migration
         with db.engine.connect() as connection:
             kept = connection.execute(sa.text("SELECT count(*) FROM working_hours")).scalar()
             providers = connection.execute(sa.text("SELECT count(*) FROM providers")).scalar()
