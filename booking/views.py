@@ -28,6 +28,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("admin.services", "Services"),
         ("admin.specialties", "Specialties"),
         ("admin.users", "Users"),
+        ("admin.outbox_view", "Outbox"),
     ],
 }
 

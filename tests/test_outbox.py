@@ -154,3 +154,20 @@ def test_a_request_that_queues_mail_sends_it_right_after_its_response(make_app, 
     assert [m["Subject"] for m in box.to("now@example.com")] == ["Right away"]
     with app.app_context():
         assert rows()[0].status == "sent"
+
+
+def test_admins_see_the_outbox_and_retry_a_failed_message(mail_app):  # type: ignore[no-untyped-def]
+    from booking.domain.roles import Role
+    from tests.factories import DEFAULT_PASSWORD, make_user
+
+    app, box = mail_app
+    client = app.test_client()
+    [message_id] = queue(1)
+    with write_transaction():
+        db.session.execute(sa.update(OutboxMessage).values(status="failed", attempts=6, last_error="SMTPError: down"))
+    client.post("/auth/login", data={"email": make_user(Role.ADMIN).email, "password": DEFAULT_PASSWORD})
+    page = client.get("/admin/outbox?status=failed").get_data(as_text=True)
+    assert f'data-message-id="{message_id}"' in page and "SMTPError: down" in page and "failed (1)" in page
+    assert client.post(f"/admin/outbox/{message_id}/retry").status_code == 303
+    assert rows()[0].status == "sent" and len(box.messages) == 1
+    assert client.post(f"/admin/outbox/{message_id}/retry").status_code == 409

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from booking.extensions import db
-from booking.models import TimeOff
+from booking.models import OutboxMessage, TimeOff
 from tests.booking_helpers import ZONE, everyday_provider, wall
 from tests.factories import DEFAULT_PASSWORD, make_appointment, make_user
 
@@ -75,6 +75,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("admin.appointment", "GET"): ADMINS_ONLY,
     ("admin.add_note", "POST"): statuses(LOGIN, 403, 403, 422),  # an empty note
     ("admin.providers", "GET"): ADMINS_ONLY,
+    ("admin.outbox_view", "GET"): ADMINS_ONLY,
+    ("admin.outbox_retry", "POST"): statuses(LOGIN, 403, 403, 409),  # the sample message was sent
     ("admin.new_provider", "GET"): ADMINS_ONLY,
     ("admin.new_provider", "POST"): statuses(LOGIN, 403, 403, 422),  # an empty form
     ("admin.edit_provider", "GET"): ADMINS_ONLY,
@@ -114,7 +116,15 @@ def people(app):  # type: ignore[no-untyped-def]
     db.session.commit()
     return {PATIENT: patient, STAFF: staff, ADMIN: admin, "appointment": appointment,
             "block_id": provider.working_hours[0].id, "time_off_id": off.id,
-            "bystander_id": make_user(Role.STAFF).id, "specialty_id": provider.specialty_id}
+            "bystander_id": make_user(Role.STAFF).id, "specialty_id": provider.specialty_id,
+            "message_id": _sent_message()}
+
+
+def _sent_message() -> int:
+    message = OutboxMessage(recipient="x@example.com", subject="Hi", text_body="Hi", status="sent")
+    db.session.add(message)
+    db.session.commit()
+    return message.id
 
 
 def url_for_rule(rule, people) -> str:  # type: ignore[no-untyped-def]
@@ -122,7 +132,7 @@ def url_for_rule(rule, people) -> str:  # type: ignore[no-untyped-def]
                "provider_id": people["appointment"].provider_id, "block_id": people["block_id"],
                "time_off_id": people["time_off_id"], "patient_id": people[PATIENT].id,
                "user_id": people["bystander_id"], "service_id": people["appointment"].service_id,
-               "specialty_id": people["specialty_id"]}
+               "specialty_id": people["specialty_id"], "message_id": people["message_id"]}
     missing = set(rule.arguments) - set(samples)
     assert not missing, f"{rule.rule}: add sample values for {sorted(missing)} to the role matrix"
     url = rule.build({name: samples[name] for name in rule.arguments})[1]

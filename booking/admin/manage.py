@@ -218,3 +218,37 @@ def _provider_fields() -> management.ProviderFields:
         bio=form.get("bio"),
         active=form.get("active", "yes") == "yes",
     )
+
+
+@bp.get("/outbox")
+@role_required(Role.ADMIN)
+def outbox_view():  # type: ignore[no-untyped-def]
+    """What the mail outbox holds: counts by status and the messages, failed ones first, with retry."""
+    from booking.models import OutboxMessage
+    from booking.services.outbox import pending_counts
+
+    status = params.single("status") or ""
+    query = sa.select(OutboxMessage).order_by(
+        sa.case((OutboxMessage.status == "failed", 0), (OutboxMessage.status == "queued", 1), else_=2),
+        OutboxMessage.id.desc())
+    if status in ("queued", "sending", "sent", "failed"):
+        query = query.where(OutboxMessage.status == status)
+    return render_template("admin/outbox.html", page=paginate(query, per_page=50), counts=pending_counts(),
+                           status=status)
+
+
+@bp.post("/outbox/<id:message_id>/retry")
+@role_required(Role.ADMIN)
+def outbox_retry(message_id: int):  # type: ignore[no-untyped-def]
+    from booking.models import OutboxMessage
+    from booking.services.outbox import deliver, retry
+
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        abort(404)
+    if message.status != "failed":
+        abort(409, "Only a failed message can be retried.")
+    retry(message_id)
+    sent, _ = deliver([message_id])
+    flash("Sent." if sent else "Queued again; it will be retried.", "success" if sent else "info")
+    return redirect(url_for("admin.outbox_view"), 303)
