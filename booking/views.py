@@ -5,7 +5,7 @@ from typing import Any
 
 from functools import lru_cache
 
-from flask import abort, current_app, request
+from flask import abort, current_app, has_request_context, request
 from flask import url_for as flask_url_for
 from werkzeug.routing import IntegerConverter
 
@@ -128,14 +128,15 @@ def template_context() -> dict[str, Any]:
 
     nav: list[tuple[str, str]] = []
     count = None
-    viewer = current_user._get_current_object() if current_user.is_authenticated else None
+    in_request = has_request_context()  # e-mails are rendered from commands too
+    viewer = current_user._get_current_object() if in_request and current_user.is_authenticated else None
     if viewer is not None:
         nav = NAVIGATION[Role(viewer.role)]
         if viewer.has_role(Role.STAFF, Role.ADMIN):
             count = pending_count(viewer)
     return {
         "viewer": viewer,  # the user object itself: templates read it often, and the proxy costs each time
-        "current_endpoint": request.endpoint,
+        "current_endpoint": request.endpoint if in_request else None,
         "live_refresh_seconds": current_app.config["LIVE_REFRESH_SECONDS"],
         "pending_count": count,
         "clinic_name": current_app.config["CLINIC_NAME"],

@@ -16,6 +16,7 @@ from booking.models import Appointment, AppointmentEvent, Provider, ProviderNotF
 from booking.models.appointment import REASON_MAX
 from booking.models.types import utcnow
 from booking.services.availability import busy_time, day_bounds, provider_info, rules_for
+from booking.services import notify
 from booking.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 SLOT_TAKEN = Problem.TAKEN.value
@@ -61,6 +62,7 @@ def book_appointment(patient_id: int, provider_id: int, service_id: int, wall_st
             db.session.add(appointment)
             provider.schedule_changed()
             db.session.flush()
+            notify.requested(appointment)
             booked = Booked(appointment.id, status)
     except ProviderNotFound as error:
         raise NotFound(PROVIDER_UNAVAILABLE) from error
@@ -75,8 +77,10 @@ def cancel_by_patient(patient_id: int, appointment_id: int, reason: str | None, 
     with provider_transaction(appointment.provider_id) as provider:
         appointment = _own_appointment(patient_id, appointment_id)
         _before_cutoff(appointment, cutoff, "cancelled")
-        _transition(appointment, Status.CANCELLED, patient_id, _clean_reason(reason))
+        reason = _clean_reason(reason)
+        _transition(appointment, Status.CANCELLED, patient_id, reason)
         provider.schedule_changed()
+        notify.decided(appointment, appointment.patient, reason)
 
 
 def reschedule_by_patient(patient_id: int, appointment_id: int, wall_start: datetime, cutoff: timedelta) -> Booked:
@@ -110,6 +114,7 @@ def reschedule_by_patient(patient_id: int, appointment_id: int, wall_start: date
             ))
             provider.schedule_changed()
             db.session.flush()
+            notify.moved(appointment, before_start)
             moved = Booked(appointment.id, status)
     except IntegrityError as error:
         _raise_taken_if_overlap(error)

@@ -18,6 +18,7 @@ from booking.models import Appointment, AppointmentEvent, Provider, User, provid
 from booking.models.appointment import REASON_MAX
 from booking.models.types import utcnow
 from booking.services.availability import busy_time, provider_info, rules_for
+from booking.services import notify
 from booking.services.errors import Conflict, Invalid, NotFound
 
 NO_LONGER_FITS = {
@@ -94,6 +95,7 @@ def _decide(actor_id: int, appointment_id: int, target: Status, reason: str | No
         appointment.status = target.value
         if target in (Status.APPROVED, Status.REJECTED, Status.CANCELLED):
             provider.schedule_changed()
+            notify.decided(appointment, actor, reason)
     return Decided(appointment_id, target)
 
 

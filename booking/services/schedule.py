@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from booking.domain.status import Status
 from booking.extensions import db
-from booking.models import Appointment, AppointmentEvent, TimeOff, WorkingHours, provider_transaction
+from booking.models import Appointment, AppointmentEvent, TimeOff, User, WorkingHours, provider_transaction
+from booking.services import notify
 from booking.services.errors import Conflict, Invalid, NotFound
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -75,6 +76,7 @@ def add_time_off(provider_id: int, actor_id: int, start: datetime, end: datetime
                 to_status=Status.CANCELLED.value, reason=reason,
             ))
             appointment.status = Status.CANCELLED.value
+            notify.decided(appointment, db.session.get(User, actor_id), reason)
         off = TimeOff(provider_id=provider.id, start_at=start, end_at=end, reason=reason)
         db.session.add(off)
         provider.schedule_changed()

@@ -1,0 +1,87 @@
+"""E-mails about appointments, sent through a real SMTP server and read back."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from booking.domain.roles import Role
+from booking.domain.status import Status
+from booking.extensions import db
+from tests.booking_helpers import ZONE, booking_form, everyday_provider, wall
+from tests.factories import DEFAULT_PASSWORD, make_appointment, make_user
+
+
+def bodies(message) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {part.get_content_type(): part.get_payload(decode=True).decode() for part in message.walk()
+            if not part.is_multipart()}
+
+
+@pytest.fixture
+def world(make_app, smtp):  # type: ignore[no-untyped-def]
+    box, port = smtp
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False)
+    with app.app_context():
+        provider = everyday_provider()
+        patient = make_user(Role.PATIENT, email="pat@example.com")
+        staff_client, patient_client = app.test_client(), app.test_client()
+        staff_client.post("/auth/login", data={"email": provider.user.email, "password": DEFAULT_PASSWORD})
+        patient_client.post("/auth/login", data={"email": patient.email, "password": DEFAULT_PASSWORD})
+        yield app, box, provider, patient, staff_client, patient_client
+
+
+def test_a_request_tells_the_patient_and_the_providers_staff(world):  # type: ignore[no-untyped-def]
+    _, box, provider, _, _, patient_client = world
+    assert patient_client.post(f"/book/{provider.id}", data=booking_form(provider, wall(3, 10), "Sore knee")).status_code == 303
+    [to_patient] = box.to("pat@example.com")
+    [to_staff] = box.to(provider.user.email)
+    assert to_patient["Subject"].startswith("Request received")
+    assert "Sore knee" in bodies(to_staff)["text/plain"]
+    text, html = bodies(to_patient)["text/plain"], bodies(to_patient)["text/html"]
+    assert ("GMT" in text or "BST" in text) and "<h1>We received your request</h1>" in html
+
+
+def test_approval_rejection_and_cancellation_reach_the_patient_with_reasons(world):  # type: ignore[no-untyped-def]
+    _, box, provider, patient, staff_client, patient_client = world
+    first = make_appointment(patient=patient, provider=provider, start_at=_at(wall(3, 10)), status=Status.PENDING)
+    second = make_appointment(patient=patient, provider=provider, start_at=_at(wall(4, 10)), status=Status.PENDING)
+    assert staff_client.post(f"/staff/appointments/{first.id}/approve").status_code == 303
+    assert staff_client.post(f"/staff/appointments/{second.id}/reject", data={"reason": "On leave"}).status_code == 303
+    assert patient_client.post(f"/me/appointments/{first.id}/cancel", data={"reason": "Feeling better"}).status_code == 303
+    subjects = [m["Subject"] for m in box.to("pat@example.com")]
+    assert any(s.startswith("Confirmed") for s in subjects) and any(s.startswith("Request declined") for s in subjects)
+    declined = next(m for m in box.to("pat@example.com") if m["Subject"].startswith("Request declined"))
+    assert "On leave" in bodies(declined)["text/plain"]
+    cancelled_to_staff = [m for m in box.to(provider.user.email) if m["Subject"].startswith("Cancelled by")]
+    assert cancelled_to_staff and "Feeling better" in bodies(cancelled_to_staff[0])["text/plain"]
+
+
+def test_times_carry_the_providers_zone_and_the_patients_own(world):  # type: ignore[no-untyped-def]
+    _, box, _, patient, _, patient_client = world
+    kolkata = everyday_provider(zone="Asia/Kolkata")
+    patient.profile.timezone = "America/New_York"
+    db.session.commit()
+    start = wall(3, 10, zone="Asia/Kolkata")
+    assert patient_client.post(f"/book/{kolkata.id}", data=booking_form(kolkata, start)).status_code == 303
+    text = bodies(box.to("pat@example.com")[-1])["text/plain"]
+    assert "10:00 IST" in text
+    assert ("EST (your time)" in text) or ("EDT (your time)" in text)
+
+
+def test_a_move_and_a_shared_note_are_told(world):  # type: ignore[no-untyped-def]
+    app, box, provider, patient, _, patient_client = world
+    mine = make_appointment(patient=patient, provider=provider, start_at=_at(wall(3, 10)), status=Status.APPROVED)
+    assert patient_client.post(f"/me/appointments/{mine.id}/reschedule", data={"start": wall(4, 11)}).status_code == 303
+    assert any(m["Subject"].startswith("Moved") for m in box.to("pat@example.com"))
+    assert any(m["Subject"].startswith("Moved") for m in box.to(provider.user.email))
+    admin = app.test_client()
+    admin.post("/auth/login", data={"email": make_user(Role.ADMIN).email, "password": DEFAULT_PASSWORD})
+    admin.post(f"/admin/appointments/{mine.id}/notes", data={"body": "Bring your scans", "visible": "yes"})
+    admin.post(f"/admin/appointments/{mine.id}/notes", data={"body": "Private remark"})
+    notes = [m for m in box.to("pat@example.com") if m["Subject"].startswith("A note")]
+    assert len(notes) == 1 and "Bring your scans" in bodies(notes[0])["text/plain"]
+
+
+def _at(start: str) -> datetime:
+    return datetime.fromisoformat(start).replace(tzinfo=ZoneInfo(ZONE))
