@@ -21,6 +21,7 @@ class Defaults:
     DATABASE_URL: str | None = None  # default: SQLite in the instance folder
     TIMEZONE = "Europe/London"  # the clinic's zone; providers may have their own
     CLINIC_NAME = "Riverside Clinic"
+    CLINIC_ADDRESS = "1 River Street, London"  # the location in calendar files
     CURRENCY = "GBP"  # ISO 4217 code; prices are stored in its minor unit
 
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}

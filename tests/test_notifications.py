@@ -85,3 +85,47 @@ def test_a_move_and_a_shared_note_are_told(world):  # type: ignore[no-untyped-de
 
 def _at(start: str) -> datetime:
     return datetime.fromisoformat(start).replace(tzinfo=ZoneInfo(ZONE))
+
+
+def calendar_of(message):  # type: ignore[no-untyped-def]
+    from icalendar import Calendar
+
+    [part] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    return part, Calendar.from_ical(part.get_payload(decode=True))
+
+
+def test_each_appointment_mail_carries_a_calendar_file_that_updates_one_event(world):  # type: ignore[no-untyped-def]
+    _, box, provider, patient, staff_client, patient_client = world
+    kolkata = everyday_provider(zone="Asia/Kolkata")
+    start = wall(3, 10, zone="Asia/Kolkata")
+    assert patient_client.post(f"/book/{kolkata.id}", data=booking_form(kolkata, start)).status_code == 303
+    from booking.models import Appointment
+
+    db.session.rollback()
+    appointment = db.session.query(Appointment).one()
+    kolkata_staff = app_client(world, kolkata.user.email)
+    assert kolkata_staff.post(f"/staff/appointments/{appointment.id}/approve").status_code == 303
+    assert kolkata_staff.post(f"/staff/appointments/{appointment.id}/cancel", data={"reason": "Ill"}).status_code == 303
+
+    mails = [m for m in box.to("pat@example.com")]
+    assert [m["Subject"].split(":")[0] for m in mails] == ["Request received", "Confirmed", "Cancelled"]
+    events = []
+    for mail in mails:
+        part, cal = calendar_of(mail)
+        [event] = cal.walk("VEVENT")
+        events.append((str(cal["METHOD"]), str(event["UID"]), int(event["SEQUENCE"]), event.decoded("DTSTART")))
+        assert "method=" in part["Content-Type"]
+    assert [e[0] for e in events] == ["REQUEST", "REQUEST", "CANCEL"]
+    assert len({e[1] for e in events}) == 1  # one event for the appointment's whole life
+    assert events[0][2] < events[1][2] < events[2][2]
+    dtstart = events[0][3]
+    assert str(dtstart.tzinfo) == "Asia/Kolkata" and (dtstart.hour, dtstart.minute) == (10, 0)
+    assert dtstart == datetime.fromisoformat(start).replace(tzinfo=ZoneInfo("Asia/Kolkata"))
+    _, cal = calendar_of(mails[0])
+    assert cal.walk("VTIMEZONE") and str(cal.walk("VTIMEZONE")[0]["TZID"]) == "Asia/Kolkata"
+
+
+def app_client(world, email):  # type: ignore[no-untyped-def]
+    client = world[0].test_client()
+    client.post("/auth/login", data={"email": email, "password": DEFAULT_PASSWORD})
+    return client

@@ -11,6 +11,7 @@ from flask import render_template
 
 from booking.domain.timezones import format_local
 from booking.models import Appointment, User
+from booking.services.ics import appointment_ics
 from booking.services.outbox import enqueue
 
 
@@ -68,7 +69,7 @@ def moved(appointment: Appointment, old_start) -> None:  # type: ignore[no-untyp
 
 def note_shared(appointment: Appointment, body: str) -> None:
     _send(appointment.patient, appointment, Mail(f"A note about your appointment on {_when(appointment)}",
-                                                 "A note from the clinic", [body]))
+                                                 "A note from the clinic", [body]), calendar=False)
 
 
 def _when(appointment: Appointment) -> str:
@@ -84,8 +85,9 @@ def _times(appointment: Appointment, person: User) -> list[str]:
     return shown
 
 
-def _send(person: User, appointment: Appointment, mail: Mail) -> None:
+def _send(person: User, appointment: Appointment, mail: Mail, calendar: bool = True) -> None:
     context = dict(person=person, appointment=appointment, mail=mail, times=_times(appointment, person),
                    lines=[line for line in mail.lines if line])
     enqueue(person.email, mail.subject, render_template("email/appointment.txt", **context),
-            render_template("email/appointment.html", **context))
+            render_template("email/appointment.html", **context),
+            ics=appointment_ics(appointment) if calendar else None)
