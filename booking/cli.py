@@ -17,6 +17,7 @@ from booking.services.passwords import password_problem
 
 def init_commands(app: Flask) -> None:
     app.cli.add_command(deliver_mail)
+    app.cli.add_command(send_reminders)
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
     app.cli.add_command(seed_load)
@@ -101,3 +102,14 @@ def deliver_mail(limit: int) -> None:
 
     sent, failed = deliver(limit=limit)
     click.echo(f"{sent} sent, {failed} failed attempts.")
+
+
+@click.command("send-reminders")
+def send_reminders() -> None:
+    """Queue the reminders that are due and send them. Safe every minute from cron, and twice at once."""
+    from booking.services.outbox import deliver
+    from booking.services.reminders import queue_due_reminders
+
+    queued = queue_due_reminders()
+    sent, failed = deliver()
+    click.echo(f"{queued} reminders queued; {sent} e-mails sent, {failed} failed attempts.")

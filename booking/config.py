@@ -37,6 +37,7 @@ class Defaults:
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
     MAIL_DEFAULT_SENDER = "Booking <no-reply@booking.invalid>"
+    REMINDER_HOURS = 24  # how long before an approved appointment its reminder goes out
     MAIL_MAX_ATTEMPTS = 6  # then a message is marked failed and shown to admins
     MAIL_DELIVER_AFTER_COMMIT = True  # send right after the request; deliver-mail retries what is left
 

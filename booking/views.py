@@ -141,6 +141,6 @@ def template_context() -> dict[str, Any]:
         "pending_count": count,
         "clinic_name": current_app.config["CLINIC_NAME"],
         "navigation": nav,
-        "home_url": home_url(viewer),
+        "home_url": home_url(viewer) if in_request else None,
         "Role": Role,
     }

@@ -56,6 +56,8 @@ class Appointment(db.Model):
     reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    #: The start time a reminder was sent for: a moved appointment gets a new one, nothing gets two.
+    reminded_for: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     patient: Mapped[User] = relationship(foreign_keys=[patient_id])
     provider: Mapped[Provider] = relationship()

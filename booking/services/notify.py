@@ -67,6 +67,12 @@ def moved(appointment: Appointment, old_start) -> None:  # type: ignore[no-untyp
                                                                      f"It is now {appointment.status}."]))
 
 
+def reminder(appointment: Appointment) -> None:
+    _send(appointment.patient, appointment, Mail(f"Reminder: {appointment.service.name} on {_when(appointment)}",
+                                                 "A reminder of your appointment",
+                                                 [f"{appointment.service.name} with {appointment.provider.name}."]))
+
+
 def note_shared(appointment: Appointment, body: str) -> None:
     _send(appointment.patient, appointment, Mail(f"A note about your appointment on {_when(appointment)}",
                                                  "A note from the clinic", [body]), calendar=False)
