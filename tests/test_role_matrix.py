@@ -41,6 +41,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("auth.register", "GET"): statuses(200, HOME, HOME, HOME),
     ("auth.register", "POST"): statuses(422, HOME, HOME, HOME),
     ("auth.logout", "POST"): statuses(LOGIN, 303, 303, 303),
+    ("auth.verify", "GET"): statuses(400, 400, 400, 400),  # the sample token is not a signed one
+    ("auth.resend_verification", "POST"): statuses(LOGIN, 303, 303, 303),
     ("patient.providers", "GET"): PATIENTS_ONLY,
     ("patient.appointments", "GET"): PATIENTS_ONLY,
     ("patient.appointment", "GET"): PATIENTS_ONLY,  # the patient's own; another's is tested below
@@ -132,7 +134,7 @@ def url_for_rule(rule, people) -> str:  # type: ignore[no-untyped-def]
                "provider_id": people["appointment"].provider_id, "block_id": people["block_id"],
                "time_off_id": people["time_off_id"], "patient_id": people[PATIENT].id,
                "user_id": people["bystander_id"], "service_id": people["appointment"].service_id,
-               "specialty_id": people["specialty_id"], "message_id": people["message_id"]}
+               "specialty_id": people["specialty_id"], "message_id": people["message_id"], "token": "not-a-token"}
     missing = set(rule.arguments) - set(samples)
     assert not missing, f"{rule.rule}: add sample values for {sorted(missing)} to the role matrix"
     url = rule.build({name: samples[name] for name in rule.arguments})[1]

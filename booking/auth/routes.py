@@ -1,14 +1,17 @@
 """Register, log in, log out."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from booking import htmx
 from booking.auth.access import safe_next
 from booking.auth.forms import LoginForm, RegisterForm
 from booking.forms import attach_error
-from booking.services import accounts
+from booking.extensions import db
+from booking.models import User, write_transaction
+from booking.services import accounts, notify
+from booking.services.tokens import make_token, read_token
 from booking.services.errors import ServiceError
 from booking.views import home_url
 
@@ -48,17 +51,47 @@ def register():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         try:
             user = accounts.register_patient(
-                full_name=form.full_name.data, email=form.email.data, password=form.password.data, phone=form.phone.data
+                full_name=form.full_name.data, email=form.email.data, password=form.password.data,
+                phone=form.phone.data, send_verification=send_verification,
             )
         except ServiceError as error:
             attach_error(form, error)
         else:
             session.clear()
             login_user(user)
-            flash("Your account is ready. Welcome!", "success")
+            flash("Your account is ready. We sent you a link to confirm your e-mail address.", "success")
             return _go(home_url(user))
     status = 422 if form.is_submitted() else 200
     return htmx.render("auth/register.html", "auth/_register_form.html", status, form=form)
+
+
+@bp.get("/verify/<token>")
+def verify(token: str):  # type: ignore[no-untyped-def]
+    """The link from the confirmation e-mail: signed, and valid for EMAIL_VERIFY_HOURS."""
+    payload = read_token("verify-email", token, current_app.config["EMAIL_VERIFY_HOURS"] * 3600)
+    user = accounts.verify(payload["id"], payload["email"]) if isinstance(payload, dict) else None
+    if user is None:
+        abort(400, "This confirmation link is not valid or has expired. Log in and ask for a new one.")
+    flash("Thank you: your e-mail address is confirmed.", "success")
+    return redirect(home_url(current_user) if current_user.is_authenticated else url_for("auth.login"), 303)
+
+
+@bp.post("/verify/resend")
+@login_required
+def resend_verification():  # type: ignore[no-untyped-def]
+    if current_user.email_verified:
+        flash("Your e-mail address is already confirmed.", "info")
+    else:
+        with write_transaction():
+            send_verification(db.session.get(User, current_user.id))
+        flash("We sent you a new confirmation link.", "success")
+    return redirect(home_url(current_user), 303)
+
+
+def send_verification(user: User) -> None:
+    """Queue the confirmation e-mail (inside the caller's transaction)."""
+    token = make_token("verify-email", {"id": user.id, "email": user.email})
+    notify.verify_email(user, url_for("auth.verify", token=token, _external=True))
 
 
 @bp.post("/logout")

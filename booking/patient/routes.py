@@ -31,7 +31,7 @@ from booking.services.availability import (
     provider_info,
     rules_for,
 )
-from booking.services.errors import Conflict, NotFound, ServiceError
+from booking.services.errors import NotFound, ServiceError
 from booking.views import paginate
 
 PROVIDERS_PER_PAGE = 12
@@ -142,7 +142,7 @@ def book(provider_id: int):  # type: ignore[no-untyped-def]
         abort(404, error.message)
     except ServiceError as error:
         attach_error(form, error)
-        return _invalid_booking(form, provider, error.status if isinstance(error, Conflict) else 422)
+        return _invalid_booking(form, provider, error.status)
     appointment = db.session.get(Appointment, booked.appointment_id)
     message = "Booked. See you then!" if booked.status.value == "approved" else "Request sent. We will confirm it soon."
     if htmx.wants_fragment():

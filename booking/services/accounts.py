@@ -1,6 +1,8 @@
 """Accounts: registering patients, creating staff and admins, checking a login."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
@@ -41,9 +43,22 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == key))
 
 
-def register_patient(full_name: str, email: str, password: str, phone: str | None = None) -> User:
-    """Create a patient account with an empty profile, in one transaction."""
-    return create_user(email=email, full_name=full_name, role=Role.PATIENT, password=password, phone=phone)
+def register_patient(full_name: str, email: str, password: str, phone: str | None = None,
+                     send_verification: Callable[[User], None] | None = None) -> User:
+    """Create a patient account with an empty profile, and queue its verification e-mail, in one transaction."""
+    return create_user(email=email, full_name=full_name, role=Role.PATIENT, password=password, phone=phone,
+                       send_verification=send_verification)
+
+
+def verify(user_id: int, email: str) -> User | None:
+    """Mark the address verified, if it still belongs to that account (a changed address needs a new link)."""
+    with write_transaction():
+        user = db.session.get(User, user_id)
+        if user is None or user.email != email:
+            return None
+        if user.email_verified_at is None:
+            user.email_verified_at = utcnow()
+    return user
 
 
 def create_user(
@@ -54,6 +69,7 @@ def create_user(
     password: str,
     phone: str | None = None,
     verified: bool = False,
+    send_verification: Callable[[User], None] | None = None,
 ) -> User:
     """Create an account of any role; patients get a profile. Refuses a taken e-mail in any case."""
     role = Role(role)
@@ -80,6 +96,9 @@ def create_user(
             if role is Role.PATIENT:
                 user.profile = PatientProfile()
             db.session.add(user)
+            if not verified and send_verification is not None:
+                db.session.flush()
+                send_verification(user)
     except IntegrityError as error:  # PostgreSQL: another request registered the address a moment ago
         raise Conflict(EMAIL_TAKEN, field="email") from error
     return user

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from booking.domain.availability import Problem, check_start
@@ -160,6 +161,8 @@ def _lock_patient(patient_id: int) -> User:
     patient = db.session.scalar(query)
     if patient is None or not patient.active or patient.role != Role.PATIENT.value:
         raise Forbidden("Only patients with an active account can book.")
+    if patient.email_verified_at is None and current_app.config["REQUIRE_VERIFIED_EMAIL"]:
+        raise Forbidden("Please confirm your e-mail address first: we sent you a link.")
     return patient
 
 

@@ -97,3 +97,11 @@ def _send(person: User, appointment: Appointment, mail: Mail, calendar: bool = T
     enqueue(person.email, mail.subject, render_template("email/appointment.txt", **context),
             render_template("email/appointment.html", **context),
             ics=appointment_ics(appointment) if calendar else None)
+
+
+def verify_email(person: User, link: str) -> None:
+    context = dict(person=person, heading="Please confirm your e-mail address", link=link,
+                   lines=["Open this link to confirm it is you; then you can book appointments.",
+                          "If you did not create an account, ignore this e-mail."])
+    enqueue(person.email, "Confirm your e-mail address", render_template("email/account.txt", **context),
+            render_template("email/account.html", **context))
