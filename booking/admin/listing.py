@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from booking.domain.status import Status
 from booking.models import Appointment, Provider, User
-from booking.models.queries import appointment_details
+from booking.models.queries import appointment_details, contains
 from booking.patient import params
 from booking.services.availability import day_bounds
 
@@ -87,10 +87,9 @@ def filtered(filters: Filters, zone: str) -> sa.Select[tuple[Appointment]]:
     if filters.date_to:
         query = query.where(Appointment.start_at < day_bounds(filters.date_to, zone)[1])
     if filters.q:
-        pattern = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(sa.or_(
-            Patient.full_name.ilike(pattern, escape="\\"), Patient.email.ilike(pattern.lower(), escape="\\"),
-            Patient.phone.ilike(pattern, escape="\\"),
+            contains(Patient.full_name, filters.q), contains(Patient.email, filters.q.lower()),
+            contains(Patient.phone, filters.q),
         ))
     column = SORTS[filters.sort.lstrip("-")]
     order = column.desc() if filters.sort.startswith("-") else column.asc()

@@ -14,6 +14,7 @@ from booking.domain.roles import Role
 from booking.extensions import db
 from booking.domain.timezones import zone_names
 from booking.models import Provider, Service, Specialty, User
+from booking.models.queries import contains
 from booking.patient import params
 from booking.services import accounts, management
 from booking.services.errors import Invalid, ServiceError
@@ -42,8 +43,7 @@ def users():  # type: ignore[no-untyped-def]
     q = (params.single("q") or "")[:100]
     query = sa.select(User).order_by(User.full_name, User.id)
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(sa.or_(User.full_name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\")))
+        query = query.where(sa.or_(contains(User.full_name, q), contains(User.email, q)))
     page = paginate(query, per_page=50)
     status = 422 if message else 200
     if htmx.wants_fragment() and htmx.target() == "user-table":

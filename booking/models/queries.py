@@ -53,3 +53,9 @@ def appointment_details() -> list:  # type: ignore[type-arg]
         selectinload(Appointment.provider).selectinload(Provider.user),
         selectinload(Appointment.service),
     ]
+
+
+def contains(column: sa.ColumnElement[str], text: str) -> sa.ColumnElement[bool]:
+    """Case-insensitive "column contains text", with %, _ and \\ in the text taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")

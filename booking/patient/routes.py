@@ -16,7 +16,7 @@ from booking.domain.status import HOLDS_TIME
 from booking.extensions import db
 from booking.forms import attach_error
 from booking.models import Appointment, Provider, Service, Specialty, User
-from booking.models.queries import active_providers
+from booking.models.queries import active_providers, contains
 from booking.models.types import utcnow
 from booking.patient import bp, calendar, params
 from booking.patient.forms import BookingForm
@@ -50,8 +50,7 @@ def providers():  # type: ignore[no-untyped-def]
     if service_id:
         query = query.where(Provider.services.any(sa.and_(Service.id == service_id, Service.active.is_(True))))
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(User.full_name.ilike(pattern, escape="\\"))
+        query = query.where(contains(User.full_name, q))
     page = paginate(query, per_page=PROVIDERS_PER_PAGE)
     now = utcnow()
     cards = []
