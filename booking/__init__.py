@@ -52,6 +52,7 @@ def _migrations_dir() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
+    from booking.account import bp as account_bp
     from booking.admin import manage  # noqa: F401  (adds its views to the admin blueprint)
     from booking.admin.routes import bp as admin_bp
     from booking.auth.routes import bp as auth_bp
@@ -62,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
     app.register_blueprint(patient_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(admin_bp)

@@ -39,6 +39,7 @@ class Defaults:
     MAIL_DEFAULT_SENDER = "Booking <no-reply@booking.invalid>"
     REQUIRE_VERIFIED_EMAIL = True  # patients confirm their address before they can book
     EMAIL_VERIFY_HOURS = 48  # how long a confirmation link works
+    PASSWORD_RESET_MINUTES = 30  # how long a password reset link works (it works once)
     REMINDER_HOURS = 24  # how long before an approved appointment its reminder goes out
     MAIL_MAX_ATTEMPTS = 6  # then a message is marked failed and shown to admins
     MAIL_DELIVER_AFTER_COMMIT = True  # send right after the request; deliver-mail retries what is left

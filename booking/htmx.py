@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Response, g, get_flashed_messages, render_template, request
+from flask import Response, g, get_flashed_messages, redirect, render_template, request
 
 
 def is_htmx() -> bool:
@@ -40,6 +40,14 @@ def wants_fragment() -> bool:
 def render(page: str, fragment: str, status: int = 200, /, **context: Any) -> tuple[str, int]:
     """Render `fragment` for an htmx request that asked for one, else the full `page`."""
     return render_template(fragment if wants_fragment() else page, **context), status
+
+
+def go(url: str) -> Response:
+    """Redirect after a successful POST: 303 for a classic form; for htmx, HX-Redirect, so the browser
+    loads the whole new page instead of swapping it into the form."""
+    if wants_fragment():
+        return Response(status=204, headers={"HX-Redirect": url})
+    return redirect(url, 303)
 
 
 def add_trigger(response: Response, event: str, detail: Any = None) -> Response:

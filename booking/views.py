@@ -17,9 +17,10 @@ from booking.domain.timezones import format_local
 
 #: Navigation by role: (endpoint, label). The first entry is the role's home.
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {
-    Role.PATIENT: [("patient.providers", "Book"), ("patient.appointments", "My appointments")],
+    Role.PATIENT: [("patient.providers", "Book"), ("patient.appointments", "My appointments"),
+                   ("account.profile_page", "Account")],
     Role.STAFF: [("staff.requests", "Requests"), ("staff.schedule", "Schedule"), ("staff.hours", "Working hours"),
-                 ("staff.time_off", "Time off")],
+                 ("staff.time_off", "Time off"), ("account.profile_page", "Account")],
     Role.ADMIN: [
         ("admin.dashboard", "Dashboard"),
         ("admin.appointments", "Appointments"),
@@ -29,6 +30,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("admin.specialties", "Specialties"),
         ("admin.users", "Users"),
         ("admin.outbox_view", "Outbox"),
+        ("account.profile_page", "Account"),
     ],
 }
 

@@ -43,6 +43,20 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("auth.logout", "POST"): statuses(LOGIN, 303, 303, 303),
     ("auth.verify", "GET"): statuses(400, 400, 400, 400),  # the sample token is not a signed one
     ("auth.resend_verification", "POST"): statuses(LOGIN, 303, 303, 303),
+    ("auth.forgot_password", "GET"): PUBLIC,
+    ("auth.forgot_password", "POST"): statuses(422, 422, 422, 422),  # no address given
+    ("auth.reset_password", "GET"): statuses(400, 400, 400, 400),  # the sample token is not a signed one
+    ("auth.reset_password", "POST"): statuses(400, 400, 400, 400),
+    ("account.calendar_feed", "GET"): statuses(404, 404, 404, 404),  # no feed has the sample token
+    ("account.profile_page", "GET"): statuses(LOGIN, 200, 200, 200),
+    ("account.profile_page", "POST"): statuses(LOGIN, 303, 303, 303),  # an empty post keeps what is saved
+    ("account.email_preferences", "POST"): statuses(LOGIN, 303, 303, 303),  # all unticked
+    ("account.renew_calendar", "POST"): statuses(LOGIN, 303, 303, 303),
+    ("account.change_password", "GET"): statuses(LOGIN, 200, 200, 200),
+    ("account.change_password", "POST"): statuses(LOGIN, 422, 422, 422),
+    ("account.export", "GET"): statuses(LOGIN, 200, 200, 200),
+    ("account.delete", "GET"): PATIENTS_ONLY,  # staff accounts are closed by an admin
+    ("account.delete", "POST"): statuses(LOGIN, 422, 403, 403),  # no password given
     ("patient.providers", "GET"): PATIENTS_ONLY,
     ("patient.appointments", "GET"): PATIENTS_ONLY,
     ("patient.appointment", "GET"): PATIENTS_ONLY,  # the patient's own; another's is tested below

@@ -14,17 +14,28 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Keep me logged in on this device")
 
 
+def phone_validators() -> list:  # type: ignore[type-arg]
+    return [
+        Optional(),
+        Length(max=32),
+        Regexp(r"^\+?[0-9 ()./-]{5,31}$", message="Enter a phone number: digits, spaces and + ( ) - only."),
+    ]
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password typed twice; its rules are checked by the service (they need the e-mail)."""
+
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=PASSWORD_MAX)],
+                             description="At least 10 characters.")
+    password_confirm = PasswordField(
+        "New password again", validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")]
+    )
+
+
 class RegisterForm(FlaskForm):
     full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
-    phone = TelField(
-        "Phone (optional)",
-        validators=[
-            Optional(),
-            Length(max=32),
-            Regexp(r"^\+?[0-9 ()./-]{5,31}$", message="Enter a phone number: digits, spaces and + ( ) - only."),
-        ],
-    )
+    phone = TelField("Phone (optional)", validators=phone_validators())
     password = PasswordField("Password", validators=[DataRequired()], description="At least 10 characters.")
     password_confirm = PasswordField(
         "Password again", validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")]
@@ -34,3 +45,7 @@ class RegisterForm(FlaskForm):
         problem = password_problem(field.data or "", self.email.data)
         if problem:
             raise ValidationError(problem)
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])

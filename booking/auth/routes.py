@@ -1,18 +1,18 @@
-"""Register, log in, log out."""
+"""Register, log in, log out; confirm an e-mail address; reset a forgotten password."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from booking import htmx
 from booking.auth.access import safe_next
-from booking.auth.forms import LoginForm, RegisterForm
+from booking.auth.forms import ForgotPasswordForm, LoginForm, NewPasswordForm, RegisterForm
 from booking.forms import attach_error
 from booking.extensions import db
 from booking.models import User, write_transaction
 from booking.services import accounts, notify
 from booking.services.tokens import make_token, read_token
-from booking.services.errors import ServiceError
+from booking.services.errors import Invalid, ServiceError
 from booking.views import home_url
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -37,7 +37,7 @@ def login():  # type: ignore[no-untyped-def]
                 session.clear()  # a fresh session at login: no fixation, no leftovers
                 login_user(user, remember=form.remember.data)
                 flash(f"Welcome, {user.full_name}.", "success")
-                return _go(next_url or home_url(user))
+                return htmx.go(next_url or home_url(user))
             form.form_errors.append(LOGIN_FAILED)
     status = 422 if form.is_submitted() else 200
     return htmx.render("auth/login.html", "auth/_login_form.html", status, form=form, next_url=next_url)
@@ -60,7 +60,7 @@ def register():  # type: ignore[no-untyped-def]
             session.clear()
             login_user(user)
             flash("Your account is ready. We sent you a link to confirm your e-mail address.", "success")
-            return _go(home_url(user))
+            return htmx.go(home_url(user))
     status = 422 if form.is_submitted() else 200
     return htmx.render("auth/register.html", "auth/_register_form.html", status, form=form)
 
@@ -94,6 +94,56 @@ def send_verification(user: User) -> None:
     notify.verify_email(user, url_for("auth.verify", token=token, _external=True))
 
 
+RESET_SENT = ("If an account uses that address, we sent it a link to choose a new password. "
+              "It works once, for {minutes} minutes.")
+RESET_PURPOSE = "password-reset"
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def forgot_password():  # type: ignore[no-untyped-def]
+    """Ask for a reset link. The answer is the same whether or not the address has an account."""
+    form = ForgotPasswordForm()
+    minutes = current_app.config["PASSWORD_RESET_MINUTES"]
+    if form.validate_on_submit():
+        candidate = accounts.reset_candidate(form.email.data)
+        with write_transaction():  # with or without an account: the same work, so the same time
+            if candidate is not None:
+                user = db.session.get(User, candidate.id)
+                token = make_token(RESET_PURPOSE, {"id": user.id, "pw": accounts.password_fingerprint(user)})
+                notify.password_reset(user, url_for("auth.reset_password", token=token, _external=True), minutes)
+        flash(RESET_SENT.format(minutes=minutes), "info")
+        return htmx.go(url_for("auth.login"))
+    status = 422 if form.is_submitted() else 200
+    return htmx.render("auth/forgot.html", "auth/_forgot_form.html", status, form=form, minutes=minutes)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):  # type: ignore[no-untyped-def]
+    """The link from the reset e-mail: signed, valid for PASSWORD_RESET_MINUTES, and only once."""
+    payload = read_token(RESET_PURPOSE, token, current_app.config["PASSWORD_RESET_MINUTES"] * 60)
+    if not isinstance(payload, dict) or not isinstance(payload.get("id"), int) or not isinstance(payload.get("pw"), str):
+        abort(400, accounts.RESET_LINK_INVALID)
+    user = db.session.get(User, payload["id"])
+    if user is None or accounts.reset_candidate(user.email) is None or accounts.password_fingerprint(user) != payload["pw"]:
+        abort(400, accounts.RESET_LINK_INVALID)
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(user.id, payload["pw"], form.password.data,
+                                    url_for("auth.forgot_password", _external=True))
+        except Invalid as error:
+            if error.field != "password":
+                abort(400, error.message)
+            attach_error(form, error)
+        else:
+            session.clear()
+            logout_user()
+            flash("Your new password is set, and every session was logged out. Log in with it now.", "success")
+            return htmx.go(url_for("auth.login"))
+    status = 422 if form.is_submitted() else 200
+    return htmx.render("auth/reset.html", "auth/_reset_form.html", status, form=form, token=token, email=user.email)
+
+
 @bp.post("/logout")
 @login_required
 def logout():  # type: ignore[no-untyped-def]
@@ -101,11 +151,5 @@ def logout():  # type: ignore[no-untyped-def]
     session.clear()
     logout_user()  # after clear(): it leaves the note that deletes the remember-me cookie
     flash("You are logged out.", "info")
-    return _go(url_for("auth.login"))
+    return htmx.go(url_for("auth.login"))
 
-
-def _go(url: str):  # type: ignore[no-untyped-def]
-    """Redirect after a successful POST: 303 for a classic form, HX-Redirect for htmx."""
-    if htmx.wants_fragment():
-        return Response(status=204, headers={"HX-Redirect": url})
-    return redirect(url, 303)

@@ -31,6 +31,11 @@ class OutboxMessage(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient: Mapped[str] = mapped_column(sa.String(254))
+    # Whom and what the message concerns, so that erasing a person can find every message about them.
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("appointments.id", ondelete="SET NULL"), index=True
+    )
     subject: Mapped[str] = mapped_column(sa.String(200))
     text_body: Mapped[str] = mapped_column(sa.Text)
     html_body: Mapped[str | None] = mapped_column(sa.Text)

@@ -20,6 +20,10 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 ROLE_VALUES = ", ".join(f"'{r.value}'" for r in Role)
 
 
@@ -46,6 +50,15 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: What the session and the remember-me cookie carry instead of the id; a new one ends them all.
     session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_session_token)
+    #: The secret in the private calendar feed's address; a new one revokes every subscription to the old.
+    calendar_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True, default=new_calendar_token)
+    #: Set when the person deleted the account: the row stays for the clinic's history, without identity.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Optional e-mails the person may turn off; the essential ones (decisions, changes, account) always go.
+    email_reminders: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    email_receipts: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    email_notes: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    email_clinic_updates: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     profile: Mapped[PatientProfile | None] = relationship(back_populates="user", cascade="all, delete-orphan")
     provider: Mapped[Provider | None] = relationship(back_populates="user")

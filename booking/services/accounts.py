@@ -1,6 +1,7 @@
-"""Accounts: registering patients, creating staff and admins, checking a login."""
+"""Accounts: registering patients, creating staff and admins, checking a login, changing a password."""
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from booking.domain.roles import Role
 from booking.extensions import db
 from booking.models import PatientProfile, User, write_transaction
 from booking.models.types import utcnow
+from booking.services import notify
 from booking.services.errors import Conflict, Invalid
 from booking.services.passwords import hash_password, needs_rehash, password_problem, verify_password
 
@@ -127,3 +129,69 @@ def end_sessions(user_id: int) -> None:
         user = db.session.get(User, user_id)
         if user is not None:
             user.end_all_sessions()
+
+
+RESET_LINK_INVALID = "This link to reset your password is not valid, was used already, or has expired. Ask for a new one."
+
+
+def password_fingerprint(user: User) -> str:
+    """A short digest of the stored hash: a reset link carries it, so the link dies once the password
+    changes (by this link or any other way). The hash itself never leaves the database."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
+
+
+def reset_candidate(email: str) -> User | None:
+    """The account a reset link may be sent to: known, switched on, not deleted. Callers answer alike
+    whether or not there is one."""
+    user = find_by_email(email)
+    if user is None or not user.active or user.deleted_at is not None:
+        return None
+    return user
+
+
+def change_password(user_id: int, current: str, new: str, reset_page: str) -> User:
+    """Set a new password after checking the current one; every other session ends, and the person is told."""
+    user = db.session.get(User, user_id)
+    if user is None or not verify_password(user.password_hash, current):
+        raise Invalid("Your current password is not right.", field="current_password")
+    return _set_password(user_id, new, password_fingerprint(user), reset_page, Invalid(
+        "Your password was changed elsewhere a moment ago; please try again.", field="current_password"))
+
+
+def reset_password(user_id: int, fingerprint: str, new: str, reset_page: str) -> User:
+    """Set a new password from a reset link; the link dies with the old password, so it works once.
+    `reset_page` (where to ask for a link) goes into the notice, as in `change_password`.
+
+    Opening the link proves the person reads that mailbox, so the address counts as confirmed too.
+    """
+    return _set_password(user_id, new, fingerprint, reset_page, Invalid(RESET_LINK_INVALID), verifies_email=True)
+
+
+def _set_password(user_id: int, new: str, fingerprint: str, reset_page: str,
+                  stale: Invalid, verifies_email: bool = False) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise stale
+    problem = password_problem(new, user.email)
+    if problem:
+        raise Invalid(problem, field="password")
+    new_hash = hash_password(new)  # slow on purpose: before the write lock, not under it
+    with write_transaction():
+        user = _locked_user(user_id)
+        # Checked under the lock: of two uses of one link, or two changes at once, only the first wins.
+        if user is None or not user.active or user.deleted_at is not None or password_fingerprint(user) != fingerprint:
+            raise stale
+        user.password_hash = new_hash
+        user.end_all_sessions()
+        if verifies_email and user.email_verified_at is None:
+            user.email_verified_at = utcnow()
+        notify.password_changed(user, reset_page)
+    return user
+
+
+def _locked_user(user_id: int) -> User | None:
+    """The user's row, re-read and (on PostgreSQL) locked until the transaction ends."""
+    query = sa.select(User).where(User.id == user_id).execution_options(populate_existing=True)
+    if db.session.get_bind().dialect.name != "sqlite":
+        query = query.with_for_update()
+    return db.session.scalar(query)

@@ -7,6 +7,8 @@ VTIMEZONE), so a calendar in any zone shows the right moment.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app
 from icalendar import Calendar, Event, vCalAddress, vText
 
@@ -18,30 +20,57 @@ CANCELLED = {"cancelled", "rejected"}
 
 
 def appointment_ics(appointment: Appointment) -> str:
+    """The invitation an appointment e-mail carries."""
     method = "CANCEL" if appointment.status in CANCELLED else "REQUEST"
-    calendar = Calendar()
-    calendar.add("prodid", "-//Booking//Appointments//EN")
-    calendar.add("version", "2.0")
+    calendar = _calendar()
     calendar.add("method", method)
-    event = Event()
-    event.add("uid", appointment_uid(appointment))
+    event = _event(appointment, f"{appointment.service.name} with {appointment.provider.name}")
     event.add("sequence", max(len(appointment.events) - 1, 0))
-    event.add("dtstamp", utcnow())
-    zone = appointment.provider.timezone
-    event.add("dtstart", to_zone(appointment.start_at, zone))
-    event.add("dtend", to_zone(appointment.end_at, zone))
-    event.add("summary", f"{appointment.service.name} with {appointment.provider.name}")
-    event.add("location", vText(current_app.config.get("CLINIC_ADDRESS") or current_app.config["CLINIC_NAME"]))
-    event.add("status", "CANCELLED" if method == "CANCEL" else ("CONFIRMED" if appointment.status == "approved" else "TENTATIVE"))
-    organizer = vCalAddress(f"mailto:{_sender_address()}")
-    organizer.params["cn"] = vText(current_app.config["CLINIC_NAME"])
-    event.add("organizer", organizer)
     attendee = vCalAddress(f"mailto:{appointment.patient.email}")
     attendee.params["cn"] = vText(appointment.patient.full_name)
     event.add("attendee", attendee)
     calendar.add_component(event)
     calendar.add_missing_timezones()
     return calendar.to_ical().decode()
+
+
+def feed_ics(name: str, events: list[tuple[Appointment, str]]) -> str:
+    """A subscribed calendar (RFC 7986 name and refresh hint): each (appointment, title) as an event with
+    the same UID its e-mails carry, so an imported invitation and the feed are one event."""
+    calendar = _calendar()
+    calendar.add("method", "PUBLISH")
+    calendar.add("name", name)
+    calendar.add("x-wr-calname", name)
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
+    for appointment, title in events:
+        calendar.add_component(_event(appointment, title))
+    calendar.add_missing_timezones()
+    return calendar.to_ical().decode()
+
+
+def _calendar() -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", "-//Booking//Appointments//EN")
+    calendar.add("version", "2.0")
+    return calendar
+
+
+def _event(appointment: Appointment, summary: str) -> Event:
+    event = Event()
+    event.add("uid", appointment_uid(appointment))
+    event.add("dtstamp", utcnow())
+    zone = appointment.provider.timezone
+    event.add("dtstart", to_zone(appointment.start_at, zone))
+    event.add("dtend", to_zone(appointment.end_at, zone))
+    event.add("summary", summary)
+    event.add("location", vText(current_app.config.get("CLINIC_ADDRESS") or current_app.config["CLINIC_NAME"]))
+    event.add("status", "CANCELLED" if appointment.status in CANCELLED
+              else ("TENTATIVE" if appointment.status == "pending" else "CONFIRMED"))
+    organizer = vCalAddress(f"mailto:{_sender_address()}")
+    organizer.params["cn"] = vText(current_app.config["CLINIC_NAME"])
+    event.add("organizer", organizer)
+    return event
 
 
 def appointment_uid(appointment: Appointment) -> str:

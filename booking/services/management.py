@@ -19,6 +19,8 @@ def set_active(actor_id: int, user_id: int, active: bool) -> User:
         user = db.session.get(User, user_id)
         if user is None:
             raise NotFound("There is no such account.")
+        if user.deleted_at is not None:
+            raise Conflict("This account was deleted by its owner; it cannot be switched on again.")
         if not active:
             if user.id == actor_id:
                 raise Conflict("You cannot switch off your own account.")

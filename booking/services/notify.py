@@ -1,11 +1,14 @@
-"""E-mails about appointments, queued in the outbox inside the transaction of the change itself.
+"""E-mails about appointments and accounts, queued in the outbox inside the transaction of the change.
 
 Every time is written in the provider's zone with its label, and in the patient's own zone too when
-the patient has set a different one.
+the patient has set a different one. Some e-mails are optional: each names the preference (a column of
+User) that turns it off. Decisions on and changes to a patient's own appointment, and everything about
+the account itself, are essential and always sent.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import render_template
 
@@ -22,6 +25,22 @@ class Mail:
     lines: list[str]
 
 
+#: The optional e-mails, as the profile offers them: preference column -> what it turns off.
+OPTIONAL_EMAILS = {
+    "email_receipts": "A receipt when I send a request (the clinic's answer always comes)",
+    "email_reminders": "A reminder before each appointment",
+    "email_notes": "Notes the clinic shares with me (they are on the appointment's page too)",
+    "email_clinic_updates": "New requests, and appointments cancelled or moved by patients",
+}
+#: Which of them concern each role: patients get receipts, reminders and notes; staff hear of requests.
+PATIENT_EMAILS = ("email_receipts", "email_reminders", "email_notes")
+STAFF_EMAILS = ("email_clinic_updates",)
+
+
+def optional_emails_for(role: str) -> tuple[str, ...]:
+    return PATIENT_EMAILS if role == "patient" else STAFF_EMAILS
+
+
 def requested(appointment: Appointment) -> None:
     patient, provider = appointment.patient, appointment.provider
     if appointment.status == "approved":
@@ -30,11 +49,13 @@ def requested(appointment: Appointment) -> None:
     else:
         _send(patient, appointment, Mail(f"Request received: {appointment.service.name}", "We received your request",
                                          [f"{appointment.service.name} with {provider.name}.",
-                                          "The clinic will confirm it soon; you will hear from us."]))
+                                          "The clinic will confirm it soon; you will hear from us."]),
+              preference="email_receipts")
     staff = provider.user
     _send(staff, appointment, Mail(f"New request from {patient.full_name}", "A new request is waiting",
                                    [f"{patient.full_name} asks for {appointment.service.name}.",
-                                    f"Reason: {appointment.reason}" if appointment.reason else "No reason given."]))
+                                    f"Reason: {appointment.reason}" if appointment.reason else "No reason given."]),
+          preference="email_clinic_updates")
 
 
 def decided(appointment: Appointment, actor: User | None, reason: str | None) -> None:
@@ -53,29 +74,43 @@ def decided(appointment: Appointment, actor: User | None, reason: str | None) ->
         if actor is not None and actor.id == appointment.patient_id:
             _send(appointment.provider.user, appointment, Mail(
                 f"Cancelled by {appointment.patient.full_name}", "An appointment was cancelled",
-                [f"{appointment.patient.full_name} cancelled.", f"Reason: {reason}" if reason else ""]))
+                [f"{appointment.patient.full_name} cancelled.", f"Reason: {reason}" if reason else ""]),
+                preference="email_clinic_updates")
     else:
         return
     _send(appointment.patient, appointment, mail)
 
 
-def moved(appointment: Appointment, old_start) -> None:  # type: ignore[no-untyped-def]
+def moved(appointment: Appointment, old_start: datetime) -> None:
     previous = format_local(old_start, appointment.provider.timezone)
-    for person in (appointment.patient, appointment.provider.user):
-        _send(person, appointment, Mail(f"Moved: {appointment.service.name} to {_when(appointment)}",
-                                        "An appointment was moved", [f"It was {previous}.",
-                                                                     f"It is now {appointment.status}."]))
+    mail = Mail(f"Moved: {appointment.service.name} to {_when(appointment)}", "An appointment was moved",
+                [f"It was {previous}.", f"It is now {appointment.status}."])
+    _send(appointment.patient, appointment, mail)
+    _send(appointment.provider.user, appointment, mail, preference="email_clinic_updates")
 
 
 def reminder(appointment: Appointment) -> None:
     _send(appointment.patient, appointment, Mail(f"Reminder: {appointment.service.name} on {_when(appointment)}",
                                                  "A reminder of your appointment",
-                                                 [f"{appointment.service.name} with {appointment.provider.name}."]))
+                                                 [f"{appointment.service.name} with {appointment.provider.name}."]),
+          preference="email_reminders")
 
 
 def note_shared(appointment: Appointment, body: str) -> None:
     _send(appointment.patient, appointment, Mail(f"A note about your appointment on {_when(appointment)}",
-                                                 "A note from the clinic", [body]), calendar=False)
+                                                 "A note from the clinic", [body]), calendar=False,
+          preference="email_notes")
+
+
+def patient_left(appointment: Appointment) -> None:
+    """The provider hears that an appointment is off because its patient deleted the account.
+
+    Written after the erasure, so it names no one: the clinic keeps the time, not the person.
+    """
+    _send(appointment.provider.user, appointment, Mail(
+        f"Cancelled: {appointment.service.name} on {_when(appointment)}", "An appointment was cancelled",
+        [f"{appointment.service.name} on {_when(appointment)} is cancelled: the patient closed their account.",
+         "The time is free again."]))
 
 
 def _when(appointment: Appointment) -> str:
@@ -91,17 +126,36 @@ def _times(appointment: Appointment, person: User) -> list[str]:
     return shown
 
 
-def _send(person: User, appointment: Appointment, mail: Mail, calendar: bool = True) -> None:
+def _send(person: User, appointment: Appointment, mail: Mail, calendar: bool = True,
+          preference: str | None = None) -> None:
+    if person.deleted_at is not None or (preference is not None and not getattr(person, preference)):
+        return
     context = dict(person=person, appointment=appointment, mail=mail, times=_times(appointment, person),
                    lines=[line for line in mail.lines if line])
     enqueue(person.email, mail.subject, render_template("email/appointment.txt", **context),
             render_template("email/appointment.html", **context),
-            ics=appointment_ics(appointment) if calendar else None)
+            ics=appointment_ics(appointment) if calendar else None, user_id=person.id, appointment_id=appointment.id)
 
 
 def verify_email(person: User, link: str) -> None:
-    context = dict(person=person, heading="Please confirm your e-mail address", link=link,
-                   lines=["Open this link to confirm it is you; then you can book appointments.",
-                          "If you did not create an account, ignore this e-mail."])
-    enqueue(person.email, "Confirm your e-mail address", render_template("email/account.txt", **context),
-            render_template("email/account.html", **context))
+    _account_mail(person, "Confirm your e-mail address", "Please confirm your e-mail address", link,
+                  ["Open this link to confirm it is you; then you can book appointments.",
+                   "If you did not create an account, ignore this e-mail."])
+
+
+def password_reset(person: User, link: str, minutes: int) -> None:
+    _account_mail(person, "Reset your password", "A new password for your account", link,
+                  [f"Open this link within {minutes} minutes to choose a new password. It works once.",
+                   "If you did not ask for this, ignore this e-mail: your password stays as it is."])
+
+
+def password_changed(person: User, reset_link: str) -> None:
+    _account_mail(person, "Your password was changed", "Your password was changed", reset_link,
+                  ["The password of your account was just changed, and every other session was logged out.",
+                   "If this was not you, choose a new password at once with this link, and tell the clinic:"])
+
+
+def _account_mail(person: User, subject: str, heading: str, link: str | None, lines: list[str]) -> None:
+    context = dict(person=person, heading=heading, link=link, lines=lines)
+    enqueue(person.email, subject, render_template("email/account.txt", **context),
+            render_template("email/account.html", **context), user_id=person.id)

@@ -28,9 +28,14 @@ CLAIM_TIMEOUT = timedelta(minutes=10)
 READY_KEY = "booking_outbox_new"
 
 
-def enqueue(recipient: str, subject: str, text: str, html: str | None = None, ics: str | None = None) -> OutboxMessage:
-    """Queue a message in the caller's transaction; it is sent only if that transaction commits."""
-    message = OutboxMessage(recipient=recipient, subject=subject[:200], text_body=text, html_body=html, ics=ics)
+def enqueue(recipient: str, subject: str, text: str, html: str | None = None, ics: str | None = None, *,
+            user_id: int | None = None, appointment_id: int | None = None) -> OutboxMessage:
+    """Queue a message in the caller's transaction; it is sent only if that transaction commits.
+
+    `user_id` and `appointment_id` say whom and what it concerns, so erasing a person finds it.
+    """
+    message = OutboxMessage(recipient=recipient, subject=subject[:200], text_body=text, html_body=html, ics=ics,
+                            user_id=user_id, appointment_id=appointment_id)
     db.session.add(message)
     return message
 
