@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import email
+import re
 import socket
 import threading
 from email.message import Message
@@ -41,3 +42,24 @@ def smtp():  # type: ignore[no-untyped-def]
         yield box, controller.port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def mail_app(make_app, smtp):  # type: ignore[no-untyped-def]
+    """(app, mailbox): an app that sends its e-mail to the test SMTP server, inside its app context."""
+    box, port = smtp
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False)
+    with app.app_context():
+        yield app, box
+
+
+def bodies(message: Message) -> dict[str, str]:
+    """content type -> decoded body, for every part of a message."""
+    return {part.get_content_type(): part.get_payload(decode=True).decode() for part in message.walk()
+            if not part.is_multipart()}
+
+
+def link_in(box: Mailbox, address: str, subject: str, path: str) -> str:
+    """The app-relative link starting with `path` in the last e-mail to `address` with `subject`."""
+    [*_, message] = [m for m in box.to(address) if m["Subject"] == subject]
+    return re.search(rf"http://localhost({re.escape(path)}\S+)", bodies(message)["text/plain"])[1]

@@ -11,11 +11,7 @@ from booking.domain.status import Status
 from booking.extensions import db
 from tests.booking_helpers import ZONE, booking_form, everyday_provider, wall
 from tests.factories import DEFAULT_PASSWORD, make_appointment, make_user
-
-
-def bodies(message) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {part.get_content_type(): part.get_payload(decode=True).decode() for part in message.walk()
-            if not part.is_multipart()}
+from tests.mailbox import bodies
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 
-import pytest
 
 from booking.domain.status import Status
 from booking.extensions import db
@@ -12,14 +11,6 @@ from booking.models import Appointment
 from booking.services.reminders import queue_due_reminders
 from tests.booking_helpers import everyday_provider
 from tests.factories import make_appointment
-
-
-@pytest.fixture
-def mail_app(make_app, smtp):  # type: ignore[no-untyped-def]
-    box, port = smtp
-    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False)
-    with app.app_context():
-        yield app, box
 
 
 def soon(hours: float) -> datetime:

@@ -1,7 +1,6 @@
 """E-mail verification: a signed, expiring link; unverified patients browse but cannot book."""
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
@@ -10,14 +9,7 @@ import sqlalchemy as sa
 from booking.extensions import db
 from booking.models import Appointment, User
 from tests.booking_helpers import booking_form, everyday_provider, wall
-
-
-@pytest.fixture
-def mail_app(make_app, smtp):  # type: ignore[no-untyped-def]
-    box, port = smtp
-    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False)
-    with app.app_context():
-        yield app, box
+from tests.mailbox import link_in
 
 
 def register(client, email="new@example.com"):  # type: ignore[no-untyped-def]
@@ -25,10 +17,8 @@ def register(client, email="new@example.com"):  # type: ignore[no-untyped-def]
                                                "password": "correct horse battery", "password_confirm": "correct horse battery"})
 
 
-def link_in(box, email: str) -> str:  # type: ignore[no-untyped-def]
-    [message] = [m for m in box.to(email) if m["Subject"] == "Confirm your e-mail address"]
-    text = next(p.get_payload(decode=True).decode() for p in message.walk() if p.get_content_type() == "text/plain")
-    return re.search(r"http://localhost(/auth/verify/\S+)", text)[1]
+def verify_link(box, email: str) -> str:  # type: ignore[no-untyped-def]
+    return link_in(box, email, "Confirm your e-mail address", "/auth/verify/")
 
 
 def test_register_confirm_then_book(mail_app):  # type: ignore[no-untyped-def]
@@ -43,7 +33,7 @@ def test_register_confirm_then_book(mail_app):  # type: ignore[no-untyped-def]
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(Appointment.id))) == 0
 
-    confirmed = client.get(link_in(box, "new@example.com"))
+    confirmed = client.get(verify_link(box, "new@example.com"))
     assert confirmed.status_code == 303
     db.session.rollback()
     assert db.session.scalar(sa.select(User).where(User.email == "new@example.com")).email_verified
@@ -55,7 +45,7 @@ def test_a_bad_or_old_link_is_refused(mail_app, tamper):  # type: ignore[no-unty
     app, box = mail_app
     client = app.test_client()
     register(client)
-    path = link_in(box, "new@example.com")
+    path = verify_link(box, "new@example.com")
     if tamper == "forged":
         path = path[:-3] + ("aaa" if not path.endswith("aaa") else "bbb")
     elif tamper == "other-purpose":

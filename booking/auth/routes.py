@@ -69,10 +69,13 @@ def register():  # type: ignore[no-untyped-def]
 def verify(token: str):  # type: ignore[no-untyped-def]
     """The link from the confirmation e-mail: signed, and valid for EMAIL_VERIFY_HOURS."""
     payload = read_token("verify-email", token, current_app.config["EMAIL_VERIFY_HOURS"] * 3600)
-    user = accounts.verify(payload["id"], payload["email"]) if isinstance(payload, dict) else None
+    user, confirmed = accounts.verify(payload["id"], payload["email"]) if isinstance(payload, dict) else (None, False)
     if user is None:
         abort(400, "This confirmation link is not valid or has expired. Log in and ask for a new one.")
-    flash("Thank you: your e-mail address is confirmed.", "success")
+    if confirmed:
+        flash("Thank you: your e-mail address is confirmed.", "success")
+    else:
+        flash("Your e-mail address is already confirmed.", "info")
     return redirect(home_url(current_user) if current_user.is_authenticated else url_for("auth.login"), 303)
 
 

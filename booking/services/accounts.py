@@ -52,15 +52,19 @@ def register_patient(full_name: str, email: str, password: str, phone: str | Non
                        send_verification=send_verification)
 
 
-def verify(user_id: int, email: str) -> User | None:
-    """Mark the address verified, if it still belongs to that account (a changed address needs a new link)."""
+def verify(user_id: int, email: str) -> tuple[User | None, bool]:
+    """Mark the address verified, if it still belongs to that account (a changed address needs a new link).
+
+    Returns (user, whether this call confirmed it): a link used again changes nothing.
+    """
     with write_transaction():
         user = db.session.get(User, user_id)
-        if user is None or user.email != email:
-            return None
-        if user.email_verified_at is None:
-            user.email_verified_at = utcnow()
-    return user
+        if user is None or user.email != email or user.deleted_at is not None:
+            return None, False
+        if user.email_verified_at is not None:
+            return user, False
+        user.email_verified_at = utcnow()
+    return user, True
 
 
 def create_user(
