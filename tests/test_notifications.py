@@ -1,7 +1,7 @@
 """E-mails about appointments, sent through a real SMTP server and read back."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -125,3 +125,33 @@ def app_client(world, email):  # type: ignore[no-untyped-def]
     client = world[0].test_client()
     client.post("/auth/login", data={"email": email, "password": DEFAULT_PASSWORD})
     return client
+
+
+@pytest.mark.parametrize("instant, shown", [
+    ("2027-03-27T10:00:00+00:00", "Sat 27 Mar 2027, 10:00 GMT"),  # the day before the clocks go forward
+    ("2027-03-28T09:00:00+00:00", "Sun 28 Mar 2027, 10:00 BST"),  # the day they do
+    ("2027-10-31T00:30:00+00:00", "Sun 31 Oct 2027, 01:30 BST"),  # the repeated hour, first time round
+    ("2027-10-31T01:30:00+00:00", "Sun 31 Oct 2027, 01:30 GMT"),  # and second
+])
+def test_times_around_a_london_clock_change_carry_the_label_in_force(world, instant, shown):  # type: ignore[no-untyped-def]
+    from booking.models import write_transaction
+    from booking.services import notify
+    from booking.services.outbox import deliver
+
+    _, box, provider, patient, _, _ = world
+    start = datetime.fromisoformat(instant)
+    appointment = make_appointment(patient=patient, provider=provider, start_at=start, status=Status.APPROVED)
+    with write_transaction():
+        from booking.models import Appointment
+
+        notify.decided(db.session.get(Appointment, appointment.id), None, None)
+    deliver()
+    [mail] = box.to("pat@example.com")
+    assert shown in mail["Subject"] and shown in bodies(mail)["text/plain"] and shown in bodies(mail)["text/html"]
+    _, cal = calendar_of(mail)
+    dtstart = cal.walk("VEVENT")[0].decoded("DTSTART")
+    assert dtstart.astimezone(timezone.utc) == start  # the exact instant, however it is written
+    if "01:30 GMT" in shown:  # a clock reading that happens twice is written in UTC, as RFC 5545 needs
+        assert "DTSTART:20271031T013000Z" in cal.to_ical().decode()
+    else:
+        assert str(dtstart.tzinfo) == ZONE and dtstart.strftime("%H:%M") == shown[-9:-4]

@@ -7,7 +7,7 @@ VTIMEZONE), so a calendar in any zone shows the right moment.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -61,8 +61,8 @@ def _event(appointment: Appointment, summary: str) -> Event:
     event.add("uid", appointment_uid(appointment))
     event.add("dtstamp", utcnow())
     zone = appointment.provider.timezone
-    event.add("dtstart", to_zone(appointment.start_at, zone))
-    event.add("dtend", to_zone(appointment.end_at, zone))
+    event.add("dtstart", _local_or_utc(appointment.start_at, zone))
+    event.add("dtend", _local_or_utc(appointment.end_at, zone))
     event.add("summary", summary)
     event.add("location", vText(current_app.config.get("CLINIC_ADDRESS") or current_app.config["CLINIC_NAME"]))
     event.add("status", "CANCELLED" if appointment.status in CANCELLED
@@ -71,6 +71,16 @@ def _event(appointment: Appointment, summary: str) -> Event:
     organizer.params["cn"] = vText(current_app.config["CLINIC_NAME"])
     event.add("organizer", organizer)
     return event
+
+
+def _local_or_utc(instant: datetime, zone: str) -> datetime:
+    """The instant on the provider's clock, unless that clock reading happens twice (the repeated hour
+    when clocks go back): RFC 5545 reads an ambiguous local time as its first occurrence, so the second
+    one is written in UTC instead, which every calendar reads exactly."""
+    local = to_zone(instant, zone)
+    if local.replace(fold=0).astimezone(timezone.utc) != instant.astimezone(timezone.utc):
+        return instant.astimezone(timezone.utc)
+    return local
 
 
 def appointment_uid(appointment: Appointment) -> str:
