@@ -52,15 +52,14 @@ class IdConverter(IntegerConverter):
 
 
 def refuse_control_characters() -> None:
-    """before_request: no NUL or other control characters in query or form values.
+    """before_request: no NUL or other control characters in the path, query or form values.
 
     PostgreSQL cannot store NUL in text at all (the driver raises), and no person types one: such input
     is answered 400 before it can reach a query and become a 500.
     """
-    for values in (request.args, request.form):
-        for value in values.values():
-            if any(ord(c) < 32 and c not in "\t\r\n" or c == "\x7f" for c in value):
-                abort(400, "The request contained characters that are not allowed.")
+    for value in (request.path, *request.args.values(), *request.form.values()):
+        if any(ord(c) < 32 and c not in "\t\r\n" or c == "\x7f" for c in value):
+            abort(400, "The request contained characters that are not allowed.")
 
 
 def paginate(query: Any, per_page: int | None = None) -> Any:

@@ -171,3 +171,32 @@ def test_admins_see_the_outbox_and_retry_a_failed_message(mail_app):  # type: ig
     assert client.post(f"/admin/outbox/{message_id}/retry").status_code == 303
     assert rows()[0].status == "sent" and len(box.messages) == 1
     assert client.post(f"/admin/outbox/{message_id}/retry").status_code == 409
+
+
+def test_a_booking_while_the_mail_server_is_down_succeeds_and_its_mail_goes_once_later(make_app, smtp):  # type: ignore[no-untyped-def]
+    import time_machine
+
+    from booking.domain.roles import Role
+    from booking.models import Appointment
+    from tests.booking_helpers import booking_form, everyday_provider, wall
+    from tests.factories import DEFAULT_PASSWORD, make_user
+
+    box, port = smtp
+    down = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_SUPPRESS_SEND=False)
+    with down.app_context():
+        provider = everyday_provider()
+        staff_email = provider.user.email
+        patient = make_user(Role.PATIENT, email="waiting@example.com")
+        client = down.test_client()
+        client.post("/auth/login", data={"email": patient.email, "password": DEFAULT_PASSWORD})
+        assert client.post(f"/book/{provider.id}", data=booking_form(provider, wall(3, 10))).status_code == 303
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count(Appointment.id))) == 1
+        waiting = rows()
+        assert len(waiting) == 2 and {(r.status, r.attempts) for r in waiting} == {("queued", 1)}  # tried once, after the response
+    up = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False)
+    with up.app_context(), time_machine.travel(utcnow() + timedelta(minutes=2)):  # past the first backoff
+        runner = up.test_cli_runner()
+        assert "2 sent" in runner.invoke(args=["deliver-mail"]).output
+        assert "0 sent" in runner.invoke(args=["deliver-mail"]).output
+    assert sorted(m["To"] for m in box.messages) == sorted(["waiting@example.com", staff_email])
