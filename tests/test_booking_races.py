@@ -6,6 +6,7 @@ transaction), logged in beforehand; a barrier releases them all at once.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -138,3 +139,31 @@ def test_one_patient_booking_two_providers_at_once_gets_one(app):  # type: ignor
     assert sorted(statuses) == [303, 409]
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(Appointment.id)).where(Appointment.patient_id == patient_id)) == 1
+
+
+def test_deleting_an_account_while_it_books_leaves_no_booking_standing(app):  # type: ignore[no-untyped-def]
+    """Whichever comes first, a deleted account holds no time: the booking lands first and the deletion
+    cancels it, or the deletion comes first and the booking is refused."""
+    providers = [everyday_provider(), everyday_provider()]
+    for round_ in range(4):
+        [(deleter, patient)] = logged_in_clients(app, 1)
+        booker = app.test_client()
+        with deleter.session_transaction() as session, booker.session_transaction() as copied:
+            copied.update(session)
+        provider = providers[round_ % 2]
+        url, form = f"/book/{provider.id}", booking_form(provider, wall(3 + round_, 10))
+        patient_id = patient.id
+
+        delay = (0, 0.3, 0.1, 0.15)[round_]  # the deletion checks a password first: let it get ahead too
+
+        statuses = all_at_once([
+            lambda: time.sleep(delay) or booker.post(url, data=form),
+            lambda: deleter.post("/account/delete", data={"password": DEFAULT_PASSWORD, "understood": "y"}),
+        ])
+
+        # The booking lands (and is then cancelled), or is refused, or finds its session already ended.
+        assert 303 in statuses and set(statuses) <= {302, 303, 403}
+        db.session.rollback()
+        holding = db.session.scalar(sa.select(sa.func.count(Appointment.id)).where(
+            Appointment.patient_id == patient_id, Appointment.status.in_([s.value for s in HOLDS_TIME])))
+        assert holding == 0

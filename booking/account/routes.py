@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user
 
 from wtforms.fields.choices import SelectChoice
 
 from booking import htmx
 from booking.account import bp
+from booking.auth.access import leave
 from booking.account.forms import ChangePasswordForm, DeleteAccountForm, EmailPreferencesForm, ProfileForm
 from booking.domain.roles import Role
 from booking.domain.timezones import zone_names
@@ -121,10 +122,7 @@ def delete():  # type: ignore[no-untyped-def]
                 abort(409, error.message)
             attach_error(form, error)
         else:
-            session.clear()
-            logout_user()
-            flash("Your account is deleted. Your future appointments were cancelled and the clinic was told.", "info")
-            return htmx.go(url_for("auth.login"))
+            return leave("Your account is deleted. Your future appointments were cancelled and the clinic was told.")
     status = 422 if form.is_submitted() else 200
     return htmx.render("account/delete.html", "account/_delete_form.html", status, form=form,
                        upcoming=erasure.future_appointment_count(current_user.id))

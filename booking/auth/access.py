@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, abort, redirect, request, url_for
-from flask_login import current_user
+from flask import Flask, abort, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
 
 from booking import htmx
 from booking.domain.roles import Role
@@ -80,6 +80,14 @@ def role_required(*roles: Role) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def leave(message: str, level: str = "info"):  # type: ignore[no-untyped-def]
+    """End this browser's session (and its remember-me cookie) and go to the login page with `message`."""
+    session.clear()
+    logout_user()  # after clear(): it leaves the note that deletes the remember-me cookie
+    flash(message, level)
+    return htmx.go(url_for("auth.login"))
 
 
 def safe_next(target: str | None) -> str | None:

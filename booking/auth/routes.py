@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user
 
 from booking import htmx
-from booking.auth.access import safe_next
+from booking.auth.access import leave, safe_next
 from booking.auth.forms import ForgotPasswordForm, LoginForm, NewPasswordForm, RegisterForm
 from booking.forms import attach_error
 from booking.extensions import db
@@ -139,10 +139,7 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
                 abort(400, error.message)
             attach_error(form, error)
         else:
-            session.clear()
-            logout_user()
-            flash("Your new password is set, and every session was logged out. Log in with it now.", "success")
-            return htmx.go(url_for("auth.login"))
+            return leave("Your new password is set, and every session was logged out. Log in with it now.", "success")
     status = 422 if form.is_submitted() else 200
     return htmx.render("auth/reset.html", "auth/_reset_form.html", status, form=form, token=token, email=user.email)
 
@@ -151,8 +148,5 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
 @login_required
 def logout():  # type: ignore[no-untyped-def]
     accounts.end_sessions(current_user.id)
-    session.clear()
-    logout_user()  # after clear(): it leaves the note that deletes the remember-me cookie
-    flash("You are logged out.", "info")
-    return htmx.go(url_for("auth.login"))
+    return leave("You are logged out.")
 

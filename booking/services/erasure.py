@@ -25,6 +25,8 @@ from booking.services.passwords import verify_password
 
 ERASED_NAME = "Deleted account"
 CANCEL_REASON = "The patient closed their account."
+#: Rounds of locking before giving up, when bookings keep slipping in between the reads and the locks.
+ATTEMPTS = 3
 #: Not an Argon2 hash, so no password can ever match it.
 UNUSABLE_PASSWORD = "!deleted"
 
@@ -42,6 +44,19 @@ def delete_account(user_id: int, password: str) -> None:
         raise Forbidden("Staff and administrator accounts are closed by an administrator.")
     if not verify_password(user.password_hash, password):
         raise Invalid("Your password is not right.", field="password")
+    for _ in range(ATTEMPTS):
+        try:
+            return _delete(user_id)
+        except _BookedMeanwhile:
+            continue  # a booking slipped in before the locks: once more, with its provider locked too
+    raise Conflict("Your appointments changed while we were deleting the account; please try again.")
+
+
+class _BookedMeanwhile(Exception):
+    pass
+
+
+def _delete(user_id: int) -> None:
     with write_transaction():
         # Locks in the order booking takes them (providers, then the patient), so the two never deadlock.
         providers = _lock_providers(_future_provider_ids(user_id))
@@ -50,7 +65,7 @@ def delete_account(user_id: int, password: str) -> None:
             raise Invalid("There is no such account.")
         future = _future_appointments(user_id)
         if {a.provider_id for a in future} - providers.keys():
-            raise Conflict("Your appointments changed while we were deleting the account; please try again.")
+            raise _BookedMeanwhile()
         _erase_traces(user)
         for appointment in future:
             _cancel(appointment, user_id)
