@@ -9,6 +9,9 @@ DEMO_PASSWORD ?= demo-password
 PYTEST_ARGS ?=
 
 export FLASK_APP := wsgi
+# make run serves plain http on this machine: cookies cannot require HTTPS there.
+run: export BOOKING_SESSION_COOKIE_SECURE ?= false
+run: export BOOKING_REMEMBER_COOKIE_SECURE ?= false
 
 .PHONY: run test install migrate clean
 

@@ -96,6 +96,9 @@ def bench_env(folder: Path) -> dict[str, str]:
         "BOOKING_SECRET_KEY": secrets.token_urlsafe(32),
         # A rate limiter (when the app has one) would answer 429 to a load generator: measure the app.
         "BOOKING_RATELIMIT_ENABLED": "false",
+        # The benchmark speaks plain http on this machine, so its login cookie cannot be HTTPS-only.
+        "BOOKING_SESSION_COOKIE_SECURE": "false",
+        "BOOKING_REMEMBER_COOKIE_SECURE": "false",
         "PYTHONUNBUFFERED": "1",
     })
     return env

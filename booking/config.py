@@ -33,6 +33,10 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Cookies only over HTTPS; a plain-http local run (make run) turns these off explicitly.
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    TRUSTED_PROXIES = 0  # how many proxies in front set X-Forwarded-For/-Proto (1 behind nginx)
 
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25

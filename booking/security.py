@@ -1,11 +1,14 @@
-"""Security headers sent with every response.
+"""Security headers sent with every response, secure cookies, and trusting a proxy in front.
 
 The policy allows scripts and styles from this site only: no inline script, no inline style, no
-eval (htmx runs with allowEval and its injected indicator styles off, see base.html).
+eval (htmx runs with allowEval and its injected indicator styles off, see base.html). Pages are not
+stored by browsers or shared caches (they carry personal data or a form's CSRF token); only the
+static files are cacheable.
 """
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -19,10 +22,21 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+#: Powerful browser features the app never uses, switched off for it and anything it could embed.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()" for feature in (
+        "accelerometer", "camera", "geolocation", "gyroscope", "magnetometer", "microphone", "payment", "usb",
+        "interest-cohort",
+    )
+)
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def init_security(app: Flask) -> None:
     app.after_request(_security_headers)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:  # the client's address and scheme come from X-Forwarded-* set by that many proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
 
 
 def _security_headers(response: Response) -> Response:
@@ -31,4 +45,9 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.endpoint != "static" and "Cache-Control" not in headers:
+        headers["Cache-Control"] = "no-store"
     return response

@@ -31,6 +31,9 @@ BASE_CONFIG: dict[str, Any] = {
     "WTF_CSRF_ENABLED": False,
     "MAIL_SUPPRESS_SEND": True,
     "SQLITE_BUSY_TIMEOUT_MS": 30_000,
+    # The test client speaks plain http; test_security_headers checks the production defaults.
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_SECURE": False,
 }
 
 
