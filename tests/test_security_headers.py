@@ -33,3 +33,47 @@ def test_templates_have_no_inline_script_or_style(template: Path) -> None:
 def test_error_pages_vary_by_accept(client):  # type: ignore[no-untyped-def]
     response = client.get("/no-such-page")
     assert "Accept" in response.headers["Vary"]
+
+
+def test_pages_are_not_stored_and_static_files_may_be(client):  # type: ignore[no-untyped-def]
+    assert client.get("/auth/login").headers["Cache-Control"] == "no-store"
+    assert client.get("/no-such-page").headers["Cache-Control"] == "no-store"
+    static = client.get("/static/css/app.css")
+    static.close()
+    assert "no-store" not in static.headers.get("Cache-Control", "")
+
+
+def test_permissions_policy_and_hsts_only_over_https(client):  # type: ignore[no-untyped-def]
+    plain = client.get("/auth/login")
+    assert "camera=()" in plain.headers["Permissions-Policy"] and "geolocation=()" in plain.headers["Permissions-Policy"]
+    assert "Strict-Transport-Security" not in plain.headers
+    secure = client.get("/auth/login", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_cookies_are_httponly_lax_and_https_only_by_default(make_app):  # type: ignore[no-untyped-def]
+    from booking.config import Defaults
+    from booking.domain.roles import Role
+    from tests.factories import DEFAULT_PASSWORD, make_user
+
+    assert Defaults.SESSION_COOKIE_SECURE is True and Defaults.REMEMBER_COOKIE_SECURE is True
+    app = make_app(SESSION_COOKIE_SECURE=Defaults.SESSION_COOKIE_SECURE,
+                   REMEMBER_COOKIE_SECURE=Defaults.REMEMBER_COOKIE_SECURE)
+    with app.app_context():
+        user = make_user(Role.PATIENT)
+        client = app.test_client()
+        response = client.post("/auth/login", base_url="https://localhost",
+                               data={"email": user.email, "password": DEFAULT_PASSWORD, "remember": "y"})
+    cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
+    assert {"session", "remember_token"} <= cookies.keys()
+    for name in ("session", "remember_token"):
+        flags = [part.strip().lower() for part in cookies[name].split(";")]
+        assert "secure" in flags and "httponly" in flags and "samesite=lax" in flags
+
+
+def test_behind_a_trusted_proxy_the_forwarded_scheme_counts(make_app):  # type: ignore[no-untyped-def]
+    app = make_app(TRUSTED_PROXIES=1)
+    response = app.test_client().get("/auth/login", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+    assert "Strict-Transport-Security" in response.headers
+    untrusted = make_app().test_client().get("/auth/login", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in untrusted.headers
