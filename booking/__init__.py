@@ -33,12 +33,14 @@ def register_extensions(app: Flask) -> None:
     from booking.auth.access import init_login
     from booking.extensions import csrf, db, mail, migrate
     from booking.models.locking import configure_engine
+    from booking.ratelimit import init_ratelimit
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     mail.init_app(app)
     init_login(app)
+    init_ratelimit(app)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 

@@ -36,6 +36,19 @@ class Defaults:
     # Cookies only over HTTPS; a plain-http local run (make run) turns these off explicitly.
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    # Rate limits (Flask-Limiter): "memory://" suits one process; several workers share "redis://host:6379/0".
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True  # Retry-After on a 429
+    RATELIMIT_SWALLOW_ERRORS = True  # if the storage is down, let requests through rather than fail them
+    RATELIMIT_KEY_PREFIX = "booking"
+    LOGIN_FAILURES_PER_ACCOUNT = "100 per hour"  # then that account is locked for the rest of the hour
+    LOGIN_FAILURES_PER_ADDRESS = "10 per minute; 50 per hour"
+    REGISTRATIONS_PER_ADDRESS = "10 per hour"
+    PASSWORD_RESETS_PER_ADDRESS = "10 per hour"
+    PASSWORD_RESETS_PER_ACCOUNT = "3 per hour"  # reset e-mails to one address
+    BOOKINGS_PER_ACCOUNT = "30 per hour"  # booking attempts, won or lost
+    BOOKINGS_PER_ADDRESS = "120 per hour"
     TRUSTED_PROXIES = 0  # how many proxies in front set X-Forwarded-For/-Proto (1 behind nginx)
 
     MAIL_SERVER = "localhost"

@@ -32,6 +32,7 @@ BASE_CONFIG: dict[str, Any] = {
     "MAIL_SUPPRESS_SEND": True,
     "SQLITE_BUSY_TIMEOUT_MS": 30_000,
     # The test client speaks plain http; test_security_headers checks the production defaults.
+    "RATELIMIT_ENABLED": False,  # test_rate_limits switches it on
     "SESSION_COOKIE_SECURE": False,
     "REMEMBER_COOKIE_SECURE": False,
 }

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required, login_user
 
 from booking import htmx
 from booking.auth.access import leave, safe_next
+from booking.ratelimit import login_limits, registration_limits, reset_limits
 from booking.auth.forms import ForgotPasswordForm, LoginForm, NewPasswordForm, RegisterForm
 from booking.forms import attach_error
 from booking.extensions import db
@@ -22,6 +23,7 @@ ACCOUNT_INACTIVE = "This account has been switched off. Please contact the clini
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limits
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(home_url(current_user), 303)
@@ -44,6 +46,7 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@registration_limits
 def register():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(home_url(current_user), 303)
@@ -103,6 +106,7 @@ RESET_PURPOSE = "password-reset"
 
 
 @bp.route("/reset", methods=["GET", "POST"])
+@reset_limits
 def forgot_password():  # type: ignore[no-untyped-def]
     """Ask for a reset link. The answer is the same whether or not the address has an account."""
     form = ForgotPasswordForm()

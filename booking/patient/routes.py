@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from booking import htmx
 from booking.auth.access import role_required
+from booking.ratelimit import booking_limits
 from booking.domain.availability import Problem, check_start
 from booking.domain.roles import Role
 from booking.domain.status import HOLDS_TIME
@@ -121,6 +122,7 @@ def confirm(provider_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/book/<id:provider_id>")
 @role_required(Role.PATIENT)
+@booking_limits
 def book(provider_id: int):  # type: ignore[no-untyped-def]
     for name in ("service_id", "start", "reason"):
         params.single(name, source="form")
