@@ -1,7 +1,6 @@
 """The booking app: `create_app()` reads like a table of contents of the whole application."""
 from __future__ import annotations
 
-import logging
 from typing import Any, Mapping
 
 from flask import Flask
@@ -79,6 +78,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from booking import htmx
+    from booking.logs import init_logging
     from booking.security import init_security
     from booking.views import init_templates
 
@@ -88,8 +88,7 @@ def register_request_hooks(app: Flask) -> None:
     init_security(app)
     init_outbox(app)
     init_templates(app)
-    if not app.debug and not app.testing:
-        logging.getLogger("booking").setLevel(logging.INFO)
+    init_logging(app)
 
 
 def register_commands(app: Flask) -> None:

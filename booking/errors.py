@@ -10,6 +10,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from booking import htmx
 from booking.extensions import db
+from booking.logs import security_event
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +37,16 @@ def init_errors(app: Flask) -> None:
 
 
 def _csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+    security_event("csrf_failed", "CSRF check failed", logging.WARNING, reason=error.description,
+                   endpoint=request.endpoint, method=request.method)
     return error_response(400, CSRF_MESSAGE)
 
 
 def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
     code = error.code or 500
+    if code == 403:
+        security_event("access_denied", "access denied", logging.WARNING, endpoint=request.endpoint,
+                       method=request.method)
     response = error_response(code, _description(error))
     for name, value in error.get_headers():
         if name in KEPT_HEADERS:

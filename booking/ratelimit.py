@@ -19,8 +19,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from booking.extensions import limiter
+from booking.logs import security_event
 
-log = logging.getLogger("booking.security")
 F = TypeVar("F", bound=Callable[..., Any])
 TOO_MANY = "Too many attempts. Please wait a while and try again."
 
@@ -59,7 +59,7 @@ def _failed(response: Response) -> bool:
 
 def _log_breach(kind: str) -> Callable[[RequestLimit], None]:
     def on_breach(limit: RequestLimit) -> None:
-        log.warning("rate limit reached", extra={"security_event": f"{kind}_limited", "limit": str(limit.limit)})
+        security_event(f"{kind}_limited", "rate limit reached", logging.WARNING, limit=str(limit.limit))
     return on_breach
 
 

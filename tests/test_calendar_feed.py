@@ -14,6 +14,7 @@ from booking.extensions import db
 from booking.models import User
 from tests.booking_helpers import everyday_provider, wall
 from tests.factories import DEFAULT_PASSWORD, make_appointment, make_user
+from tests.suite_log import remember_secret
 
 
 def logged_in(app, user: User):  # type: ignore[no-untyped-def]
@@ -25,7 +26,9 @@ def logged_in(app, user: User):  # type: ignore[no-untyped-def]
 def feed_path(client) -> str:  # type: ignore[no-untyped-def]
     """The feed address as the profile page shows it."""
     page = client.get("/account/").get_data(as_text=True)
-    return re.search(r'id="feed-url"[^>]*value="http://localhost(/calendar/[^"]+\.ics)"', page)[1]
+    path = re.search(r'id="feed-url"[^>]*value="http://localhost(/calendar/([^"]+)\.ics)"', page)
+    remember_secret(path[2])  # no log may ever show it
+    return path[1]
 
 
 def events(app, path: str) -> dict[str, object]:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from booking import htmx
 from booking.account import bp
 from booking.auth.access import leave
+from booking.logs import security_event
 from booking.account.forms import ChangePasswordForm, DeleteAccountForm, EmailPreferencesForm, ProfileForm
 from booking.domain.roles import Role
 from booking.domain.timezones import zone_names
@@ -70,6 +71,7 @@ def email_preferences():  # type: ignore[no-untyped-def]
 def renew_calendar():  # type: ignore[no-untyped-def]
     """A new secret address for the calendar feed; the old one stops working at once."""
     profile.renew_calendar_token(current_user.id)
+    security_event("calendar_feed_renewed", "calendar feed address renewed")
     flash("Your calendar has a new address. Subscribe to it again; the old address no longer works.", "success")
     if htmx.wants_fragment():
         return render_template("account/_calendar_feed.html", user=_me())
@@ -89,6 +91,7 @@ def change_password():  # type: ignore[no-untyped-def]
             attach_error(form, error)
         else:
             login_user(user, remember=kept)  # this session goes on under the new token; the others ended
+            security_event("password_changed", "password changed", user_id=user.id)
             flash("Your password is changed. Other devices were logged out.", "success")
             return htmx.go(url_for("account.profile_page"))
     status = 422 if form.is_submitted() else 200
@@ -116,12 +119,14 @@ def delete():  # type: ignore[no-untyped-def]
     form = DeleteAccountForm()
     if form.validate_on_submit():
         try:
-            erasure.delete_account(current_user.id, form.password.data)
+            deleted_id = current_user.id
+            erasure.delete_account(deleted_id, form.password.data)
         except ServiceError as error:
             if error.status == 409:
                 abort(409, error.message)
             attach_error(form, error)
         else:
+            security_event("account_deleted", "account deleted by its owner", user_id=deleted_id)
             return leave("Your account is deleted. Your future appointments were cancelled and the clinic was told.")
     status = 422 if form.is_submitted() else 200
     return htmx.render("account/delete.html", "account/_delete_form.html", status, form=form,

@@ -1,11 +1,14 @@
 """Register, log in, log out; confirm an e-mail address; reset a forgotten password."""
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user
 
 from booking import htmx
 from booking.auth.access import leave, safe_next
+from booking.logs import fingerprint, security_event
 from booking.ratelimit import login_limits, registration_limits, reset_limits
 from booking.auth.forms import ForgotPasswordForm, LoginForm, NewPasswordForm, RegisterForm
 from booking.forms import attach_error
@@ -33,13 +36,18 @@ def login():  # type: ignore[no-untyped-def]
         try:
             user = accounts.authenticate(form.email.data, form.password.data)
         except accounts.AccountInactive:
+            security_event("login_refused", "login to a switched-off account", logging.WARNING,
+                           account=fingerprint(form.email.data))
             form.form_errors.append(ACCOUNT_INACTIVE)
         else:
             if user is not None:
                 session.clear()  # a fresh session at login: no fixation, no leftovers
                 login_user(user, remember=form.remember.data)
+                security_event("login_succeeded", "logged in", user_id=user.id, remember=bool(form.remember.data))
                 flash(f"Welcome, {user.full_name}.", "success")
                 return htmx.go(next_url or home_url(user))
+            security_event("login_failed", "wrong e-mail or password", logging.WARNING,
+                           account=fingerprint(form.email.data))
             form.form_errors.append(LOGIN_FAILED)
     status = 422 if form.is_submitted() else 200
     return htmx.render("auth/login.html", "auth/_login_form.html", status, form=form, next_url=next_url)
@@ -76,6 +84,7 @@ def verify(token: str):  # type: ignore[no-untyped-def]
     if user is None:
         abort(400, "This confirmation link is not valid or has expired. Log in and ask for a new one.")
     if confirmed:
+        security_event("email_verified", "e-mail address confirmed", user_id=user.id)
         flash("Thank you: your e-mail address is confirmed.", "success")
     else:
         flash("Your e-mail address is already confirmed.", "info")
@@ -113,6 +122,8 @@ def forgot_password():  # type: ignore[no-untyped-def]
     minutes = current_app.config["PASSWORD_RESET_MINUTES"]
     if form.validate_on_submit():
         candidate = accounts.reset_candidate(form.email.data)
+        security_event("password_reset_requested", "password reset asked for", account=fingerprint(form.email.data),
+                       known=candidate is not None)
         with write_transaction():  # with or without an account: the same work, so the same time
             if candidate is not None:
                 user = db.session.get(User, candidate.id)
@@ -143,6 +154,7 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
                 abort(400, error.message)
             attach_error(form, error)
         else:
+            security_event("password_reset", "password set from a reset link", user_id=user.id)
             return leave("Your new password is set, and every session was logged out. Log in with it now.", "success")
     status = 422 if form.is_submitted() else 200
     return htmx.render("auth/reset.html", "auth/_reset_form.html", status, form=form, token=token, email=user.email)
@@ -152,5 +164,6 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
 @login_required
 def logout():  # type: ignore[no-untyped-def]
     accounts.end_sessions(current_user.id)
+    security_event("logout", "logged out everywhere")
     return leave("You are logged out.")
 
