@@ -78,8 +78,9 @@ def appointments_csv():  # type: ignore[no-untyped-def]
             buffer.truncate()
             zone = a.provider.timezone
             writer.writerow([a.id, to_zone(a.start_at, zone).isoformat(), to_zone(a.end_at, zone).isoformat(), zone,
-                             a.status, a.patient.full_name, a.patient.email, a.patient.phone or "", a.provider.name,
-                             a.service.name, _spreadsheet_safe(a.reason or ""), a.created_at.isoformat()])
+                             a.status, *map(_spreadsheet_safe, [
+                                 a.patient.full_name, a.patient.email, a.patient.phone or "", a.provider.name,
+                                 a.service.name, a.reason or ""]), a.created_at.isoformat()])
             yield buffer.getvalue()
 
     response = Response(stream_with_context(rows()), mimetype="text/csv")

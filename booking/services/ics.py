@@ -39,8 +39,8 @@ def feed_ics(name: str, events: list[tuple[Appointment, str]]) -> str:
     the same UID its e-mails carry, so an imported invitation and the feed are one event."""
     calendar = _calendar()
     calendar.add("method", "PUBLISH")
-    calendar.add("name", name)
-    calendar.add("x-wr-calname", name)
+    calendar.add("name", vText(name))  # typed as TEXT, so its line breaks, commas and semicolons are escaped
+    calendar.add("x-wr-calname", vText(name))
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
     for appointment, title in events:

@@ -32,9 +32,12 @@ def enqueue(recipient: str, subject: str, text: str, html: str | None = None, ic
             user_id: int | None = None, appointment_id: int | None = None) -> OutboxMessage:
     """Queue a message in the caller's transaction; it is sent only if that transaction commits.
 
-    `user_id` and `appointment_id` say whom and what it concerns, so erasing a person finds it.
+    `user_id` and `appointment_id` say whom and what it concerns, so erasing a person finds it. A subject
+    is one line: a name or service typed with line breaks must neither add headers nor make the mail
+    unsendable (the mailer refuses a subject with a bare line break).
     """
-    message = OutboxMessage(recipient=recipient, subject=subject[:200], text_body=text, html_body=html, ics=ics,
+    subject = " ".join(subject.splitlines())[:200]
+    message = OutboxMessage(recipient=recipient, subject=subject, text_body=text, html_body=html, ics=ics,
                             user_id=user_id, appointment_id=appointment_id)
     db.session.add(message)
     return message
