@@ -10,7 +10,7 @@ from booking import config as app_config
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build an app. `config` replaces instance/config.py and the environment (tests pass one)."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)  # booking/assets.py serves it
     app_config.load(app, config)
     _ensure_instance_folder(app)
     register_extensions(app)
@@ -78,6 +78,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from booking import htmx
+    from booking.assets import init_assets
     from booking.logs import init_logging
     from booking.security import init_security
     from booking.views import init_templates
@@ -89,6 +90,7 @@ def register_request_hooks(app: Flask) -> None:
     init_outbox(app)
     init_templates(app)
     init_logging(app)
+    init_assets(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -9,6 +9,7 @@ from flask import abort, current_app, has_request_context, request
 from flask import url_for as flask_url_for
 from werkzeug.routing import IntegerConverter
 
+from booking.assets import fingerprinted
 from booking.extensions import db
 from flask_login import current_user
 
@@ -97,6 +98,8 @@ def url_for(endpoint: str, **values: Any) -> str:
     """Flask's url_for, remembered: a calendar page builds a dozen links and building them was a
     fifth of its cost. Only app-relative links of absolute endpoints are remembered (the key holds
     everything they depend on); anything else is built as usual."""
+    if endpoint == "static" and "filename" in values:
+        values = {**values, "filename": fingerprinted(values["filename"])}
     if endpoint.startswith(".") or any(key.startswith("_") for key in values):
         return flask_url_for(endpoint, **values)
     try:
