@@ -240,3 +240,11 @@ def test_a_deleted_address_can_register_again(app):  # type: ignore[no-untyped-d
     response = app.test_client().post("/auth/register", data={
         "full_name": "Back Again", "email": "again@example.com", "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
     assert response.status_code == 303
+
+
+def test_names_are_kept_on_one_line(app):  # type: ignore[no-untyped-def]
+    patient = make_user(Role.PATIENT)
+    client = logged_in(app, patient)
+    assert client.post("/account/", data={**PROFILE, "full_name": "Ada\r\nReason: urgent\tLovelace "}).status_code == 303
+    db.session.rollback()
+    assert db.session.get(User, patient.id).full_name == "Ada Reason: urgent Lovelace"

@@ -13,7 +13,7 @@ from booking.extensions import db
 from booking.models import PatientProfile, User, write_transaction
 from booking.models.types import utcnow
 from booking.services import notify
-from booking.services.errors import Conflict, Invalid
+from booking.services.errors import Conflict, Invalid, one_line
 from booking.services.passwords import hash_password, needs_rehash, password_problem, verify_password
 
 EMAIL_TAKEN = "An account with this e-mail address already exists."
@@ -80,7 +80,7 @@ def create_user(
     """Create an account of any role; patients get a profile. Refuses a taken e-mail in any case."""
     role = Role(role)
     email = normalize_email(email)
-    full_name = full_name.strip()
+    full_name = one_line(full_name)
     if not full_name:
         raise Invalid("Enter a name.", field="full_name")
     problem = password_problem(password, email)

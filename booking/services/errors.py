@@ -25,3 +25,9 @@ class NotFound(ServiceError):
 
 class Conflict(ServiceError):
     status = 409
+
+
+def one_line(text: str | None) -> str:
+    """A name as one line: runs of whitespace, line breaks included, become one space. A name with a
+    line break would run over lines in plain-text e-mails and could pass for a line of its own there."""
+    return " ".join((text or "").split())

@@ -10,7 +10,7 @@ from booking.domain.roles import Role
 from booking.domain.timezones import is_valid_zone
 from booking.extensions import db
 from booking.models import Provider, Service, Specialty, User, write_transaction
-from booking.services.errors import Conflict, Invalid, NotFound
+from booking.services.errors import Conflict, Invalid, NotFound, one_line
 
 
 def set_active(actor_id: int, user_id: int, active: bool) -> User:
@@ -37,7 +37,7 @@ def set_active(actor_id: int, user_id: int, active: bool) -> User:
 
 
 def save_specialty(specialty_id: int | None, name: str) -> Specialty:
-    name = (name or "").strip()
+    name = one_line(name)
     if not name or len(name) > 80:
         raise Invalid("Give the specialty a name of up to 80 characters.", field="name")
     try:
@@ -55,7 +55,7 @@ def save_specialty(specialty_id: int | None, name: str) -> Specialty:
 def save_service(service_id: int | None, *, name: str, duration_min: int, price_cents: int,
                  description: str | None, auto_approve: bool, active: bool) -> Service:
     """Create or change a service; providers offering it see the change in their calendars."""
-    name = (name or "").strip()
+    name = one_line(name)
     if not name or len(name) > 120:
         raise Invalid("Give the service a name of up to 120 characters.", field="name")
     if not 5 <= duration_min <= 480:

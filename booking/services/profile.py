@@ -10,7 +10,7 @@ from booking.domain.timezones import zone_names
 from booking.extensions import db
 from booking.models import PatientProfile, User, write_transaction
 from booking.models.user import new_calendar_token
-from booking.services.errors import Invalid, NotFound
+from booking.services.errors import Invalid, NotFound, one_line
 from booking.services.notify import OPTIONAL_EMAILS
 
 BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
@@ -40,7 +40,7 @@ def _zones() -> frozenset[str]:
 
 
 def save_profile(user_id: int, fields: ProfileFields, today: date) -> User:
-    full_name = fields.full_name.strip()
+    full_name = one_line(fields.full_name)
     if not full_name:
         raise Invalid("Enter your name.", field="full_name")
     if len(full_name) > 120:
