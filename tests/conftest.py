@@ -21,7 +21,7 @@ from booking.extensions import db
 
 from tests.factories import DEFAULT_PASSWORD
 
-pytest_plugins = ["tests.booking_helpers", "tests.mailbox", "tests.suite_log"]  # their fixtures, for every module
+pytest_plugins = ["tests.booking_helpers", "tests.mailbox", "tests.suite_log", "tests.live"]  # their fixtures, for every module
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI") == "true"

@@ -64,6 +64,6 @@ def link_in(box: Mailbox, address: str, subject: str, path: str) -> str:
     from tests.suite_log import remember_secret
 
     [*_, message] = [m for m in box.to(address) if m["Subject"] == subject]
-    link = re.search(rf"http://localhost({re.escape(path)}\S+)", bodies(message)["text/plain"])[1]
+    link = re.search(rf"https?://[^/\s]+({re.escape(path)}\S+)", bodies(message)["text/plain"])[1]
     remember_secret(link.rsplit("/", 1)[-1])  # the token: no log may ever show it
     return link
