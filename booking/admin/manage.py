@@ -93,7 +93,7 @@ def specialties():  # type: ignore[no-untyped-def]
     message = None
     if request.method == "POST":
         try:
-            management.save_specialty(None, request.form.get("name", ""))
+            management.save_specialty(current_user.id, None, request.form.get("name", ""))
         except ServiceError as error:
             message = error.message
         else:
@@ -107,7 +107,7 @@ def specialties():  # type: ignore[no-untyped-def]
 @role_required(Role.ADMIN)
 def rename_specialty(specialty_id: int):  # type: ignore[no-untyped-def]
     try:
-        management.save_specialty(specialty_id, request.form.get("name", ""))
+        management.save_specialty(current_user.id, specialty_id, request.form.get("name", ""))
     except ServiceError as error:
         abort(error.status, error.message)
     flash("Specialty renamed.", "success")
@@ -136,7 +136,7 @@ def _save_service(existing: Service | None):  # type: ignore[no-untyped-def]
         if not PRICE.match(price):
             raise Invalid("Give the price like 45 or 45.50.", field="price")
         saved = management.save_service(
-            existing.id if existing else None, name=form.get("name", ""), duration_min=duration,
+            current_user.id, existing.id if existing else None, name=form.get("name", ""), duration_min=duration,
             price_cents=round(float(price) * 100), description=form.get("description"),
             auto_approve=form.get("auto_approve") == "yes", active=form.get("active", "yes") == "yes",
         )
@@ -172,7 +172,7 @@ def _provider_form(provider: Provider | None):  # type: ignore[no-untyped-def]
     message = None
     if request.method == "POST":
         try:
-            saved = management.save_provider(provider.id if provider else None, _provider_fields())
+            saved = management.save_provider(current_user.id, provider.id if provider else None, _provider_fields())
         except ServiceError as error:
             db.session.rollback()
             message = error.message

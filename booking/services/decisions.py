@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from booking.domain.availability import Problem, fits_schedule
-from booking.domain.roles import Role
 from booking.domain.timezones import format_local
 from booking.domain.status import Status, TransitionError, check_transition
 from booking.extensions import db
@@ -19,6 +18,7 @@ from booking.models.appointment import REASON_MAX
 from booking.models.types import utcnow
 from booking.services.availability import busy_time, provider_info, rules_for
 from booking.services import notify
+from booking.services.permissions import may_act_for
 from booking.services.errors import Conflict, Invalid, NotFound
 
 NO_LONGER_FITS = {
@@ -36,9 +36,7 @@ class Decided:
 
 def may_decide(user: User, appointment: Appointment) -> bool:
     """Admins decide on every appointment; staff on those of the providers they work as."""
-    if user.role == Role.ADMIN.value:
-        return True
-    return user.role == Role.STAFF.value and appointment.provider.user_id == user.id
+    return may_act_for(user, appointment.provider)
 
 
 def schedule_problem(provider: Provider, appointment: Appointment) -> str | None:

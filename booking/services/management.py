@@ -10,12 +10,14 @@ from booking.domain.roles import Role
 from booking.domain.timezones import is_valid_zone
 from booking.extensions import db
 from booking.models import Provider, Service, Specialty, User, write_transaction
-from booking.services.errors import Conflict, Invalid, NotFound, one_line
+from booking.services.errors import Conflict, Forbidden, Invalid, NotFound, one_line
+from booking.services.permissions import require_admin
 
 
 def set_active(actor_id: int, user_id: int, active: bool) -> User:
     """Switch an account off or on. Nobody switches themselves off, and the last admin stays."""
     with write_transaction():
+        require_admin(actor_id)
         user = db.session.get(User, user_id)
         if user is None:
             raise NotFound("There is no such account.")
@@ -25,9 +27,14 @@ def set_active(actor_id: int, user_id: int, active: bool) -> User:
             if user.id == actor_id:
                 raise Conflict("You cannot switch off your own account.")
             if user.role == Role.ADMIN.value and user.active:
-                admins = db.session.scalar(sa.select(sa.func.count(User.id)).where(
-                    User.role == Role.ADMIN.value, User.active.is_(True)))
-                if admins <= 1:
+                # Locked: two admins switching each other off at once must not leave the clinic with none.
+                query = sa.select(User.id).where(User.role == Role.ADMIN.value, User.active.is_(True)).order_by(User.id)
+                if db.session.get_bind().dialect.name != "sqlite":
+                    query = query.with_for_update()
+                admins = set(db.session.scalars(query))
+                if actor_id not in admins:
+                    raise Forbidden("Only an administrator may do this.")
+                if len(admins) <= 1:
                     raise Conflict("This is the last active admin; make another admin first.")
             user.end_all_sessions()  # a switched-off account is logged out everywhere at once
         user.active = active
@@ -36,12 +43,13 @@ def set_active(actor_id: int, user_id: int, active: bool) -> User:
     return user
 
 
-def save_specialty(specialty_id: int | None, name: str) -> Specialty:
+def save_specialty(actor_id: int, specialty_id: int | None, name: str) -> Specialty:
     name = one_line(name)
     if not name or len(name) > 80:
         raise Invalid("Give the specialty a name of up to 80 characters.", field="name")
     try:
         with write_transaction():
+            require_admin(actor_id)
             specialty = Specialty() if specialty_id is None else db.session.get(Specialty, specialty_id)
             if specialty is None:
                 raise NotFound("There is no such specialty.")
@@ -52,7 +60,7 @@ def save_specialty(specialty_id: int | None, name: str) -> Specialty:
     return specialty
 
 
-def save_service(service_id: int | None, *, name: str, duration_min: int, price_cents: int,
+def save_service(actor_id: int, service_id: int | None, *, name: str, duration_min: int, price_cents: int,
                  description: str | None, auto_approve: bool, active: bool) -> Service:
     """Create or change a service; providers offering it see the change in their calendars."""
     name = one_line(name)
@@ -64,6 +72,7 @@ def save_service(service_id: int | None, *, name: str, duration_min: int, price_
         raise Invalid("The price must be zero or more.", field="price")
     try:
         with write_transaction():
+            require_admin(actor_id)
             service = Service() if service_id is None else db.session.get(Service, service_id)
             if service is None:
                 raise NotFound("There is no such service.")
@@ -99,7 +108,7 @@ class ProviderFields:
     active: bool = True
 
 
-def save_provider(provider_id: int | None, fields: ProviderFields) -> Provider:
+def save_provider(actor_id: int, provider_id: int | None, fields: ProviderFields) -> Provider:
     if not is_valid_zone(fields.timezone):
         raise Invalid("Choose a time zone from the list.", field="timezone")
     for name, low, high in [("buffer_before_min", 0, 240), ("buffer_after_min", 0, 240), ("min_notice_min", 0, 60 * 24 * 30),
@@ -110,6 +119,7 @@ def save_provider(provider_id: int | None, fields: ProviderFields) -> Provider:
         raise Invalid("The slot step is between 5 and 480 minutes, or empty for the service's length.", field="slot_step_min")
     try:
         with write_transaction():
+            require_admin(actor_id)
             user = db.session.get(User, fields.user_id)
             if user is None or user.role != Role.STAFF.value:
                 raise Invalid("Link a staff account.", field="user_id")

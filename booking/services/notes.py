@@ -5,6 +5,7 @@ from booking.extensions import db
 from booking.models import Appointment, AppointmentNote, write_transaction
 from booking.services import notify
 from booking.services.errors import Invalid, NotFound
+from booking.services.permissions import require_acting_for
 
 NOTE_MAX = 2000
 
@@ -19,6 +20,7 @@ def add_note(author_id: int, appointment_id: int, body: str | None, visible_to_p
         appointment = db.session.get(Appointment, appointment_id)
         if appointment is None:
             raise NotFound("There is no such appointment.")
+        require_acting_for(author_id, appointment.provider)
         note = AppointmentNote(appointment_id=appointment_id, author_id=author_id, body=body,
                                visible_to_patient=visible_to_patient)
         db.session.add(note)

@@ -14,29 +14,33 @@ from booking.extensions import db
 from booking.models import Appointment, AppointmentEvent, TimeOff, User, WorkingHours, provider_transaction
 from booking.services import notify
 from booking.services.errors import Conflict, Invalid, NotFound
+from booking.services.permissions import require_acting_for
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
-def add_block(provider_id: int, weekday: int, start: time, end: time) -> None:
+def add_block(actor_id: int, provider_id: int, weekday: int, start: time, end: time) -> None:
     _check_block(weekday, start, end)
     with provider_transaction(provider_id) as provider:
+        require_acting_for(actor_id, provider)
         _no_overlap(provider.working_hours, weekday, start, end)
         provider.working_hours.append(WorkingHours(weekday=weekday, start_time=start, end_time=end))
         provider.schedule_changed()
 
 
-def change_block(provider_id: int, block_id: int, weekday: int, start: time, end: time) -> None:
+def change_block(actor_id: int, provider_id: int, block_id: int, weekday: int, start: time, end: time) -> None:
     _check_block(weekday, start, end)
     with provider_transaction(provider_id) as provider:
+        require_acting_for(actor_id, provider)
         block = _own_block(provider, block_id)
         _no_overlap([b for b in provider.working_hours if b.id != block.id], weekday, start, end)
         block.weekday, block.start_time, block.end_time = weekday, start, end
         provider.schedule_changed()
 
 
-def remove_block(provider_id: int, block_id: int) -> None:
+def remove_block(actor_id: int, provider_id: int, block_id: int) -> None:
     with provider_transaction(provider_id) as provider:
+        require_acting_for(actor_id, provider)
         provider.working_hours.remove(_own_block(provider, block_id))
         provider.schedule_changed()
 
@@ -50,7 +54,7 @@ class TimeOffClashes(Conflict):
         self.appointments = appointments
 
 
-def add_time_off(provider_id: int, actor_id: int, start: datetime, end: datetime, reason: str | None,
+def add_time_off(actor_id: int, provider_id: int, start: datetime, end: datetime, reason: str | None,
                  cancel_clashes: bool = False) -> int:
     """Block [start, end). Approved appointments inside are refused, or cancelled when confirmed."""
     if end <= start:
@@ -59,6 +63,7 @@ def add_time_off(provider_id: int, actor_id: int, start: datetime, end: datetime
     if reason and len(reason) > 200:
         raise Invalid("Please keep the reason to 200 characters.", field="reason")
     with provider_transaction(provider_id) as provider:
+        require_acting_for(actor_id, provider)
         covered = list(db.session.scalars(sa.select(Appointment).where(
             Appointment.provider_id == provider.id,
             Appointment.status == Status.APPROVED.value,
@@ -84,8 +89,9 @@ def add_time_off(provider_id: int, actor_id: int, start: datetime, end: datetime
         return off.id
 
 
-def remove_time_off(provider_id: int, time_off_id: int) -> None:
+def remove_time_off(actor_id: int, provider_id: int, time_off_id: int) -> None:
     with provider_transaction(provider_id) as provider:
+        require_acting_for(actor_id, provider)
         off = db.session.get(TimeOff, time_off_id)
         if off is None or off.provider_id != provider.id:
             raise NotFound("There is no such time off.")

@@ -31,7 +31,7 @@ def hours():  # type: ignore[no-untyped-def]
         return _choose_provider("staff.hours")
     if request.method == "POST":
         return _apply(provider, "hours", lambda: schedule.add_block(
-            provider.id, _weekday(), _clock("start"), _clock("end")), "Working hours added.")
+            current_user.id, provider.id, _weekday(), _clock("start"), _clock("end")), "Working hours added.")
     return _hours_page(provider)
 
 
@@ -40,14 +40,14 @@ def hours():  # type: ignore[no-untyped-def]
 def change_hours(block_id: int):  # type: ignore[no-untyped-def]
     provider = _provider_or_404()
     return _apply(provider, "hours", lambda: schedule.change_block(
-        provider.id, block_id, _weekday(), _clock("start"), _clock("end")), "Working hours changed.")
+        current_user.id, provider.id, block_id, _weekday(), _clock("start"), _clock("end")), "Working hours changed.")
 
 
 @bp.post("/hours/<id:block_id>/delete")
 @role_required(Role.STAFF, Role.ADMIN)
 def remove_hours(block_id: int):  # type: ignore[no-untyped-def]
     provider = _provider_or_404()
-    return _apply(provider, "hours", lambda: schedule.remove_block(provider.id, block_id), "Working hours removed.")
+    return _apply(provider, "hours", lambda: schedule.remove_block(current_user.id, provider.id, block_id), "Working hours removed.")
 
 
 @bp.route("/time-off", methods=["GET", "POST"])
@@ -61,7 +61,7 @@ def time_off():  # type: ignore[no-untyped-def]
         start, end = _local("start", zone), _local("end", zone)
         confirm = request.form.get("confirm") == "yes"
         return _apply(provider, "time_off", lambda: schedule.add_time_off(
-            provider.id, current_user.id, start, end, request.form.get("reason"), cancel_clashes=confirm),
+            current_user.id, provider.id, start, end, request.form.get("reason"), cancel_clashes=confirm),
             "Time off added.")
     return _time_off_page(provider)
 
@@ -70,7 +70,7 @@ def time_off():  # type: ignore[no-untyped-def]
 @role_required(Role.STAFF, Role.ADMIN)
 def remove_time_off(time_off_id: int):  # type: ignore[no-untyped-def]
     provider = _provider_or_404()
-    return _apply(provider, "time_off", lambda: schedule.remove_time_off(provider.id, time_off_id),
+    return _apply(provider, "time_off", lambda: schedule.remove_time_off(current_user.id, provider.id, time_off_id),
                   "Time off removed.")
 
 
