@@ -13,7 +13,8 @@ def asset_urls(client) -> list[str]:  # type: ignore[no-untyped-def]
 def test_pages_link_fingerprinted_files_cached_for_a_year(client):  # type: ignore[no-untyped-def]
     urls = asset_urls(client)
     assert {re.sub(r"\.[0-9a-f]{10}\.", ".", u) for u in urls} == {
-        "/static/css/app.css", "/static/favicon.svg", "/static/vendor/htmx.min.js", "/static/js/toast.js"}
+        "/static/css/app.css", "/static/favicon.svg", "/static/vendor/htmx.min.js", "/static/js/toast.js",
+        "/static/js/calendar-keys.js"}
     for url in urls:
         response = client.get(url)
         response.close()

@@ -1,13 +1,15 @@
 """The patient's own appointments: /me/appointments..."""
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from booking import htmx
 from booking.auth.access import role_required
 from booking.domain.roles import Role
 from booking.extensions import db
@@ -36,16 +38,25 @@ def appointments():  # type: ignore[no-untyped-def]
     ).all()
     upcoming = [a for a in mine if a.end_at >= now]
     past = [a for a in reversed(mine) if a.end_at < now]
-    return render_template("patient/appointments.html", upcoming=upcoming, past=past)
+    token = _fingerprint([[(a.id, a.status, a.status_reason, a.start_at) for a in part] for part in (upcoming, past)])
+    if _unchanged(token):
+        return Response(status=204)
+    return htmx.render("patient/appointments.html", "patient/_appointment_lists.html",
+                       upcoming=upcoming, past=past, token=token)
 
 
 @bp.get("/me/appointments/<id:appointment_id>")
 @role_required(Role.PATIENT)
 def appointment(appointment_id: int):  # type: ignore[no-untyped-def]
     found = get_own_appointment(appointment_id)
-    return render_template(
-        "patient/appointment.html", appointment=found, can_change=booking.can_change(found, cutoff()),
-        cutoff_hours=current_app.config["CANCEL_CUTOFF_HOURS"], form=CancelForm(),
+    can_change = booking.can_change(found, cutoff())
+    token = _fingerprint((found.status, found.status_reason, found.start_at, can_change, len(found.events),
+                          [n.id for n in found.notes if n.visible_to_patient]))
+    if _unchanged(token):
+        return Response(status=204)
+    return htmx.render(
+        "patient/appointment.html", "patient/_appointment.html", appointment=found, can_change=can_change,
+        cutoff_hours=current_app.config["CANCEL_CUTOFF_HOURS"], form=CancelForm(), token=token,
     )
 
 
@@ -95,6 +106,16 @@ def reschedule(appointment_id: int):  # type: ignore[no-untyped-def]
         abort(error.status, error.message)
     flash("Your appointment has been moved.", "success")
     return redirect(url_for("patient.appointment", appointment_id=found.id), 303)
+
+
+def _fingerprint(shown: object) -> str:
+    """A short digest of what a patient's page shows; an open page sends it back when it polls."""
+    return hashlib.blake2b(repr(shown).encode(), digest_size=8).hexdigest()
+
+
+def _unchanged(token: str) -> bool:
+    """A live refresh of a page that already shows the current state gets 204: htmx swaps nothing."""
+    return htmx.is_htmx() and request.args.get("known") == token
 
 
 def get_own_appointment(appointment_id: int) -> Appointment:
