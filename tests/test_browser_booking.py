@@ -61,6 +61,8 @@ def test_a_patient_registers_confirms_finds_a_provider_and_books(live, browser, 
     page.wait_for_function("t => document.querySelector('#calendar-title').innerText !== t", arg=this_month)
     page.click("#calendar a[rel=prev]")
     page.wait_for_function("t => document.querySelector('#calendar-title').innerText === t", arg=this_month)
+    page.click("#calendar a[rel=next]")  # next month has free days whatever today's date
+    page.wait_for_function("t => document.querySelector('#calendar-title').innerText !== t", arg=this_month)
 
     day = page.locator("#calendar a[data-day]").nth(2)
     chosen_day = day.get_attribute("data-day")
