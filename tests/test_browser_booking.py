@@ -50,7 +50,7 @@ def test_a_patient_registers_confirms_finds_a_provider_and_books(live, browser, 
     page.select_option("#specialty", label="Physiotherapy")
     if not javascript:
         page.click("form.filters button[type=submit]")
-    page.wait_for_function("document.querySelectorAll('[data-provider-id]').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('[data-provider-id]').length === 1")
     assert page.get_attribute("[data-provider-id]", "data-provider-id") == str(physio_id)
     assert "specialty=" in page.url  # the filter is in the address: bookmarkable, back button works
 
