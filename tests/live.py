@@ -1,5 +1,6 @@
 """A real browser against a real server: Debian's Chromium driven by Playwright, and the app served
-over HTTP on localhost by a threaded WSGI server, with CSRF on, as people meet it.
+over HTTP on localhost by waitress (a production WSGI server, run in a thread), with CSRF on, as
+people meet it.
 
 Browser tests run whenever Chromium is installed; in CI a missing Chromium is a failure, not a skip.
 Never a downloaded browser: Playwright launches /usr/bin/chromium.
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
+from waitress.server import create_server
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -72,14 +73,14 @@ def live(make_app, smtp, backend) -> Iterator[Live]:  # type: ignore[no-untyped-
     box, port = smtp
     app = make_app(WTF_CSRF_ENABLED=True, TESTING=False, DEBUG=False, MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
                    MAIL_SUPPRESS_SEND=False, LIVE_REFRESH_SECONDS=2, LOG_JSON=False)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    server = create_server(app, host="127.0.0.1", port=0, threads=8, clear_untrusted_proxy_headers=True)
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
         with app.app_context():
-            yield Live(f"http://127.0.0.1:{server.server_port}", app, box)
+            yield Live(f"http://127.0.0.1:{server.effective_port}", app, box)
     finally:
-        server.shutdown()
+        server.close()
         thread.join(timeout=10)
 
 

@@ -5,6 +5,7 @@ import email
 import re
 import socket
 import threading
+import time
 from email.message import Message
 
 import pytest
@@ -59,11 +60,22 @@ def bodies(message: Message) -> dict[str, str]:
             if not part.is_multipart()}
 
 
+def arrived(box: Mailbox, address: str, subject: str, timeout: float = 15) -> list[Message]:
+    """The messages to `address` with `subject`, waiting for the first: a real server sends mail after
+    the response that queued it, so it may land a moment after the page has."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [m for m in box.to(address) if m["Subject"] == subject]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
 def link_in(box: Mailbox, address: str, subject: str, path: str) -> str:
     """The app-relative link starting with `path` in the last e-mail to `address` with `subject`."""
     from tests.suite_log import remember_secret
 
-    [*_, message] = [m for m in box.to(address) if m["Subject"] == subject]
+    [*_, message] = arrived(box, address, subject)
     link = re.search(rf"https?://[^/\s]+({re.escape(path)}\S+)", bodies(message)["text/plain"])[1]
     remember_secret(link.rsplit("/", 1)[-1])  # the token: no log may ever show it
     return link
