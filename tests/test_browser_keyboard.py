@@ -189,3 +189,18 @@ def test_a_patient_books_with_the_keyboard_alone(live, browser):  # type: ignore
     assert booked is not None and booked.status == "pending" and booked.reason == "My knee hurts"
     assert booked.start_at == at(f"{chosen}T09:30")
     page.context.close()
+
+
+def test_a_refused_form_puts_the_focus_on_its_first_field_in_error(live, browser):  # type: ignore[no-untyped-def]
+    page = live.page(browser)
+    page.goto("/auth/register")
+    page.fill("#full_name", "Ana Patient")
+    page.fill("#email", "ana@example.com")
+    page.fill("#password", "short")
+    page.fill("#password_confirm", "short")
+    page.click("#register-form button[type=submit]")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'password'")
+    described = page.get_attribute("#password", "aria-describedby") or ""
+    assert "password-errors" in described.split()
+    assert "at least 10 characters" in page.inner_text("#password-errors")
+    page.context.close()
