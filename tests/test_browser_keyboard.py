@@ -204,3 +204,37 @@ def test_a_refused_form_puts_the_focus_on_its_first_field_in_error(live, browser
     assert "password-errors" in described.split()
     assert "at least 10 characters" in page.inner_text("#password-errors")
     page.context.close()
+
+
+def test_deciding_a_request_moves_the_focus_to_the_next_one(live, browser):  # type: ignore[no-untyped-def]
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from booking.domain.roles import Role
+    from booking.extensions import db
+    from tests.booking_helpers import ZONE, everyday_provider, wall
+    from tests.factories import DEFAULT_PASSWORD, make_appointment, make_user
+
+    staff = make_user(Role.STAFF)
+    provider = everyday_provider()
+    provider.user_id = staff.id
+    db.session.commit()
+    first, second = (make_appointment(provider=provider, start_at=datetime.fromisoformat(wall(3, h)).replace(
+        tzinfo=ZoneInfo(ZONE))) for h in (10, 11))
+    first_id, second_id = first.id, second.id
+    page = live.page(browser)
+    page.goto("/auth/login")
+    page.fill("#email", staff.email)
+    page.fill("#password", DEFAULT_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/staff/requests")
+    page.focus(f"tr[data-appointment-id='{first_id}'] form button")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"tr[data-appointment-id='{first_id}']", state="detached")
+    page.wait_for_function("id => document.activeElement.closest(`tr[data-appointment-id='${id}']`) !== null",
+                           arg=str(second_id))
+    page.focus(f"tr[data-appointment-id='{second_id}'] form button")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"tr[data-appointment-id='{second_id}']", state="detached")
+    page.wait_for_function("() => document.activeElement.matches('main h1')")
+    page.context.close()
