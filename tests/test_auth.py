@@ -1,6 +1,7 @@
 """Register, log in, log out: the journeys a visitor takes, and the ways they must not go wrong."""
 from __future__ import annotations
 
+import io
 import logging
 import re
 from urllib.parse import parse_qs, urlsplit
@@ -113,6 +114,18 @@ def test_an_invalid_email_is_refused(app, client, email):
     assert 'id="email-errors"' in response.get_data(as_text=True)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+@pytest.mark.parametrize("body", [
+    {"data": {"email": (io.BytesIO(b"ann@example.com"), "email.txt"), "password": "x"},
+     "content_type": "multipart/form-data"},
+    {"json": {"email": 12, "password": ["a", "b"]}},
+    {"json": [1, 2]},
+], ids=["file", "json", "json-array"])
+def test_a_form_reads_form_fields_only(app, client, body):
+    """Files and JSON bodies never reach a form's fields (a file or a number where text belongs was a 500)."""
+    response = client.post("/auth/login", **body)
+    assert response.status_code == 422
 
 
 # --- logging in ----------------------------------------------------------------------------------

@@ -207,6 +207,7 @@ REFUSALS = [
     ("missing-start", {"start": None}, 422, "required"),
     ("missing-service", {"service_id": None}, 422, "required"),
     ("unknown-service", {"service_id": "999999"}, 404, "cannot be booked"),
+    ("huge-service-id", {"service_id": "9" * 400}, 422, "choose a service"),  # too big even for a float
     ("inactive-service", {}, 404, "cannot be booked"),
     ("year-zero", {"start": "0000-01-01T10:00"}, 422, "not a valid time"),
     ("year-99999", {"start": "99999-01-01T10:00"}, 422, "not a valid time"),
@@ -275,6 +276,8 @@ def _next_spring_forward(zone: str) -> str:
         ("/book/999999?service={sid}", 404, "not taking bookings"),
         ("/book/{pid}/confirm?service={sid}&start=nonsense", 400, "not a valid time"),
         ("/book/?specialty=abc", 400, "not valid"),
+        ("/book/?specialty=%C2%B2", 400, "not valid"),  # "²" is a digit to isdigit(), not to int()
+        ("/book/{pid}?service=%C2%B2", 400, "not valid"),
     ],
 )
 def test_bad_calendar_addresses_are_refused(client, patient, provider, url, status, message):  # type: ignore[no-untyped-def]

@@ -173,6 +173,7 @@ def test_a_provider_is_created_and_edited_with_every_setting(client, admin):  # 
         ({"fee": "free"}, "like 45 or 45.50"),
         ({"years_experience": "-1"}, "whole number"),
         ({"user_id": "0"}, "staff account"),  # nobody: the form's own user is replaced
+        ({"license_number": "x" * 65}, "64 characters"),  # longer than its column
     ],
 )
 def test_bad_provider_settings_are_refused(client, admin, overrides, message):  # type: ignore[no-untyped-def]
@@ -181,6 +182,28 @@ def test_bad_provider_settings_are_refused(client, admin, overrides, message):  
     staff = make_user(Role.STAFF)
     response = client.post("/admin/providers/new", data=MultiDict(provider_form(staff.id, [], **overrides)))
     assert response.status_code == 422 and message in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("service_id", ["²", "9" * 5_000, "9" * 12])
+def test_a_service_id_that_is_no_id_is_left_out(client, admin, service_id):  # type: ignore[no-untyped-def]
+    from werkzeug.datastructures import MultiDict
+
+    from booking.models import Provider
+
+    staff = make_user(Role.STAFF)
+    eye = make_service(name="Eye exam")
+    response = client.post("/admin/providers/new", data=MultiDict(provider_form(staff.id, [eye.id, service_id])))
+    assert response.status_code == 303
+    db.session.rollback()
+    provider = db.session.scalar(sa.select(Provider).where(Provider.user_id == staff.id))
+    assert [s.name for s in provider.services] == ["Eye exam"]
+
+
+def test_a_name_longer_than_its_column_is_refused(client, admin):  # type: ignore[no-untyped-def]
+    response = client.post("/admin/users", data={"full_name": "N" * 121, "email": "long@clinic.example",
+                                                 "role": "staff", "password": "a good long password"})
+    assert response.status_code == 422 and "120 characters" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(User).where(User.email == "long@clinic.example")) is None
 
 
 def test_one_staff_account_works_as_one_provider(client, admin):  # type: ignore[no-untyped-def]

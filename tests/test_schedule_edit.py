@@ -54,6 +54,7 @@ def test_adding_changing_and_removing_blocks(client, own):  # type: ignore[no-un
         ({"weekday": "0", "start": "10:00", "end": "12:00"}, "overlaps Monday 09:00–17:00"),
         ({"weekday": "0", "start": "20:00", "end": "19:00"}, "end after it starts"),
         ({"weekday": "7", "start": "20:00", "end": "21:00"}, "day of the week"),
+        ({"weekday": "²", "start": "20:00", "end": "21:00"}, "day of the week"),  # a digit to isdigit() only
         ({"weekday": "0", "start": "8am", "end": "21:00"}, "must look like 09:30"),
     ],
 )

@@ -1,18 +1,18 @@
 """Forms of the account pages; the services check everything again."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from booking.auth.forms import NewPasswordForm, phone_validators
+from booking.forms import Form
 from booking.services.notify import OPTIONAL_EMAILS
 from booking.services.passwords import PASSWORD_MAX
 from booking.services.profile import ADDRESS_MAX, BLOOD_GROUPS, NOTES_MAX
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
     phone = TelField("Phone", validators=phone_validators())
     date_of_birth = DateField("Date of birth", validators=[Optional()])
@@ -29,7 +29,7 @@ class ProfileForm(FlaskForm):
                                        "from the clinic's.")
 
 
-class EmailPreferencesForm(FlaskForm):
+class EmailPreferencesForm(Form):
     """One checkbox per optional e-mail; the page shows those that concern the person's role."""
 
 
@@ -41,7 +41,7 @@ class ChangePasswordForm(NewPasswordForm):
     current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     password = PasswordField("Your password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
     understood = BooleanField("I understand that this cannot be undone",
                               validators=[DataRequired(message="Tick the box to confirm.")])

@@ -205,7 +205,7 @@ def _provider_fields() -> management.ProviderFields:
     return management.ProviderFields(
         user_id=number("user_id") or 0,
         specialty_id=number("specialty_id"),
-        service_ids=[int(v) for v in form.getlist("service_ids") if v.isdigit()],
+        service_ids=[int(v) for v in form.getlist("service_ids") if re.fullmatch(r"[0-9]{1,9}", v)],
         timezone=form.get("timezone", "").strip(),
         buffer_before_min=number("buffer_before_min", 0) or 0,
         buffer_after_min=number("buffer_after_min", 0) or 0,

@@ -1,14 +1,14 @@
 """Forms of the auth blueprint; the services re-check everything a form checks."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
+from booking.forms import Form
 from booking.services.passwords import PASSWORD_MAX, password_problem
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
     remember = BooleanField("Keep me logged in on this device")
@@ -22,7 +22,7 @@ def phone_validators() -> list:  # type: ignore[type-arg]
     ]
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     """A new password typed twice; its rules are checked by the service (they need the e-mail)."""
 
     password = PasswordField("New password", validators=[DataRequired(), Length(max=PASSWORD_MAX)],
@@ -32,7 +32,7 @@ class NewPasswordForm(FlaskForm):
     )
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     phone = TelField("Phone (optional)", validators=phone_validators())
@@ -47,5 +47,5 @@ class RegisterForm(FlaskForm):
             raise ValidationError(problem)
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])

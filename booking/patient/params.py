@@ -23,7 +23,7 @@ def single(name: str, source: str = "args") -> str | None:
 def positive_id(raw: str | None, what: str) -> int | None:
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:  # "²" is a digit to isdigit(), not to int()
         abort(400, f"That {what} is not valid.")
     return int(raw)
 

@@ -83,6 +83,10 @@ def create_user(
     full_name = one_line(full_name)
     if not full_name:
         raise Invalid("Enter a name.", field="full_name")
+    if len(full_name) > 120:
+        raise Invalid("Use at most 120 characters for the name.", field="full_name")
+    if len((phone or "").strip()) > 32:
+        raise Invalid("Use at most 32 characters for the phone number.", field="phone")
     problem = password_problem(password, email)
     if problem:
         raise Invalid(problem, field="password")

@@ -117,6 +117,8 @@ def save_provider(actor_id: int, provider_id: int | None, fields: ProviderFields
             raise Invalid(f"{name.replace('_', ' ').replace(' min', ' (minutes)')} must be between {low} and {high}.", field=name)
     if fields.slot_step_min is not None and not 5 <= fields.slot_step_min <= 480:
         raise Invalid("The slot step is between 5 and 480 minutes, or empty for the service's length.", field="slot_step_min")
+    if len((fields.license_number or "").strip()) > 64:
+        raise Invalid("Keep the licence number to 64 characters.", field="license_number")
     try:
         with write_transaction():
             require_admin(actor_id)

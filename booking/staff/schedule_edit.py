@@ -105,7 +105,7 @@ def _choose_provider(endpoint: str):  # type: ignore[no-untyped-def]
 
 def _weekday() -> int:
     raw = request.form.get("weekday", "")
-    if not raw.isdigit() or not 0 <= int(raw) <= 6:
+    if raw not in ("0", "1", "2", "3", "4", "5", "6"):
         abort(422, "Choose a day of the week.")
     return int(raw)
 
