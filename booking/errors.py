@@ -10,7 +10,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from booking import htmx
 from booking.extensions import db
-from booking.logs import security_event
+from booking.logs import redacted_path, security_event
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def _unexpected_error(error: Exception):  # type: ignore[no-untyped-def]
     if isinstance(error, HTTPException):  # pragma: no cover - routed above
         return _http_error(error)
     db.session.rollback()
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.exception("unhandled error on %s %s", request.method, redacted_path())
     return error_response(500)
 
 

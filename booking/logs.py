@@ -111,12 +111,31 @@ def _finish(response: Response) -> Response:
 
 
 def redacted_path() -> str:
-    """The path, with the values of secret URL arguments replaced."""
+    """The path, with the values of secret URL arguments replaced. Matched against the app's own
+    routes with a secret argument, so a request that never reached its view (a wrong method, a 404
+    under such a route) is redacted too."""
     path = request.path
     for name, value in (request.view_args or {}).items():
         if name in SECRET_ARGUMENTS and value:
             path = path.replace(str(value), "[redacted]")
+    for pattern in _secret_routes(current_app):
+        path = pattern.sub(r"\1[redacted]\2", path)
     return path
+
+
+def _secret_routes(app: Flask) -> list[re.Pattern[str]]:
+    """For each route with a secret argument: its path with that argument as a group to replace."""
+    patterns = app.extensions.get("booking_secret_routes")
+    if patterns is None:
+        patterns = []
+        for rule in app.url_map.iter_rules():
+            if not SECRET_ARGUMENTS & set(rule.arguments):
+                continue
+            before, _, after = re.sub(r"<(?:[^:>]+:)?token>", "\x00", rule.rule).partition("\x00")
+            before = "[^/]+".join(re.escape(part) for part in re.split(r"<[^>]+>", before))  # other arguments
+            patterns.append(re.compile(f"^({before})[^/]+?((?:{re.escape(after)})?(?:/.*)?)$"))
+        app.extensions["booking_secret_routes"] = patterns
+    return patterns
 
 
 def _user_id() -> int | None:

@@ -84,3 +84,14 @@ def test_the_suite_logged_no_password_or_token():  # type: ignore[no-untyped-def
     leaked = sorted(secret for secret in SECRETS if secret and secret in text)
     assert leaked == []
     assert TOKEN_SHAPE.findall(text) == []
+
+
+@pytest.mark.parametrize("method, path", [
+    ("PUT", "/auth/reset/{token}"), ("DELETE", "/calendar/{token}.ics"), ("GET", "/auth/verify/{token}/more"),
+    ("POST", "/auth/verify/{token}"),
+])
+def test_tokens_are_redacted_even_when_the_request_never_reached_its_view(client, records, method, path):  # type: ignore[no-untyped-def]
+    token = remember_secret("eyJpZCI6MX0.awJfMQ.oDLlY9Bxw2hNZXLuSKlnrcByyj8")
+    client.open(path.format(token=token), method=method)
+    lines = [r for r in records() if r["message"] == "request"]
+    assert lines and token not in json.dumps(lines) and "[redacted]" in lines[-1]["path"]
