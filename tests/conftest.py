@@ -38,6 +38,21 @@ BASE_CONFIG: dict[str, Any] = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Argon2id at a test cost: the production cost (about 0.2 s a hash, on purpose) would spend most of
+    the suite on logins. Same algorithm, same rules, same code paths; only the work factor differs."""
+    from argon2 import PasswordHasher
+
+    from booking.services import passwords
+
+    saved = passwords._hasher, passwords._DUMMY_HASH
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    passwords._DUMMY_HASH = passwords._hasher.hash("not-a-real-password-just-equal-work")
+    yield
+    passwords._hasher, passwords._DUMMY_HASH = saved
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if IN_CI and not PG_URL:
         raise pytest.UsageError("CI=true but TEST_DATABASE_URL is not set: the PostgreSQL run must not be skipped")

@@ -407,3 +407,23 @@ def test_people_log_in_with_the_address_exactly_as_they_registered_it(app, clien
     response = client.post("/auth/login", data={"email": address, "password": NEW_PASSWORD})
 
     assert response.status_code == 303
+
+
+def test_passwords_are_hashed_with_argon2id_at_the_production_cost_outside_tests():
+    """The suite hashes cheaply (see conftest); the app's own hasher keeps argon2-cffi's recommended cost."""
+    import importlib
+
+    from argon2 import PasswordHasher
+
+    from booking.services import passwords
+
+    fresh = importlib.reload(passwords)
+    try:
+        assert fresh._hasher.time_cost == PasswordHasher().time_cost >= 2
+        assert fresh._hasher.memory_cost == PasswordHasher().memory_cost >= 19 * 1024
+        assert fresh.hash_password("x" * 12).startswith("$argon2id$")
+    finally:
+        from argon2 import PasswordHasher as Cheap
+
+        fresh._hasher = Cheap(time_cost=1, memory_cost=1024, parallelism=1)
+        fresh._DUMMY_HASH = fresh._hasher.hash("not-a-real-password-just-equal-work")
