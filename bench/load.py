@@ -309,11 +309,10 @@ def log_in(port: int, email: str, home: str) -> tuple[dict[str, str], str]:
 
 
 def csrf_token(body: str, where: str) -> str:
-    finder = harness._CsrfFinder()
-    finder.feed(body)
-    if not finder.token:
+    token = harness.csrf_token(body)
+    if not token:
         raise harness.BenchError(f"{where} has no csrf_token hidden input")
-    return finder.token
+    return token
 
 
 # --- one database ---------------------------------------------------------------------------------------

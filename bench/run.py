@@ -210,6 +210,13 @@ class _CsrfFinder(html.parser.HTMLParser):
             self.token = values.get("value")
 
 
+def csrf_token(body: str) -> str | None:
+    """The first form's CSRF token in a page, as a browser would send it back."""
+    finder = _CsrfFinder()
+    finder.feed(body)
+    return finder.token
+
+
 def wait_healthy(base: str, server: subprocess.Popen, logfile: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -229,13 +236,12 @@ def login(base: str) -> dict[str, str]:
     page = http(f"{base}/auth/login")
     if page.status != 200:
         raise BenchError(f"GET /auth/login answered {page.status}")
-    finder = _CsrfFinder()
-    finder.feed(page.body)
-    if not finder.token:
+    token = csrf_token(page.body)
+    if not token:
         raise BenchError("the login form has no csrf_token hidden input")
     cookies = page.cookies()
     answer = http(f"{base}/auth/login", cookies=cookies,
-                  form={"csrf_token": finder.token, "email": PATIENT_EMAIL, "password": PASSWORD})
+                  form={"csrf_token": token, "email": PATIENT_EMAIL, "password": PASSWORD})
     if answer.status not in (302, 303):
         raise BenchError(f"logging in as {PATIENT_EMAIL} answered {answer.status}, not a redirect: "
                          f"{_text(answer.body)[:300]}")

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import http.client
 import importlib.util
-import html.parser
 import os
 import random
 import re
@@ -43,6 +42,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from bench.run import csrf_token as find_csrf_token  # the benchmark's reader of the login form
 from booking.domain.roles import Role
 from booking.domain.status import HOLDS_TIME, Status
 from booking.extensions import db
@@ -231,22 +231,10 @@ def request(port: int, method: str, path: str, cookies: dict[str, str], form: di
         connection.close()
 
 
-class _CsrfFinder(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.token: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if tag == "input" and values.get("name") == "csrf_token" and self.token is None:
-            self.token = values.get("value")
-
-
 def csrf_token(body: str) -> str:
-    finder = _CsrfFinder()
-    finder.feed(body)
-    assert finder.token, "no csrf_token input on the page"
-    return finder.token
+    token = find_csrf_token(body)
+    assert token, "no csrf_token input on the page"
+    return token
 
 
 def logged_in(port: int, email: str) -> tuple[dict[str, str], str]:
