@@ -13,7 +13,7 @@ export FLASK_APP := wsgi
 run: export BOOKING_SESSION_COOKIE_SECURE ?= false
 run: export BOOKING_REMEMBER_COOKIE_SECURE ?= false
 
-.PHONY: run test install migrate clean
+.PHONY: run test install test-tools migrate clean
 
 run: install instance/config.py
 	$(BIN)/flask db upgrade
@@ -27,8 +27,17 @@ run: install instance/config.py
 	@echo
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-test: install
+test: install test-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Test tools from npm (tests/js: the W3C HTML checker), installed when npm is here and they are missing or
+# older than the lock file; never their install scripts (vnu-jar's would download a Java). Without npm the
+# tests that need them skip, and fail in CI.
+TEST_TOOLS := tests/js/node_modules/.package-lock.json
+test-tools:
+	@if [ ! $(TEST_TOOLS) -nt tests/js/package-lock.json ] && command -v npm >/dev/null; then \
+	  npm ci --prefix tests/js --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null && touch $(TEST_TOOLS) \
+	  || { echo "npm ci in tests/js failed: the tests that need its tools skip (and fail in CI)"; [ "$$CI" != true ]; }; fi
 
 install: $(STAMP)
 
