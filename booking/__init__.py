@@ -58,11 +58,13 @@ def register_blueprints(app: Flask) -> None:
     from booking.admin.routes import bp as admin_bp
     from booking.auth.routes import bp as auth_bp
     from booking.health import bp as health_bp
+    from booking.home import bp as home_bp
     from booking.patient import bp as patient_bp
     from booking.staff import schedule_edit  # noqa: F401  (adds its views to the staff blueprint)
     from booking.staff.routes import bp as staff_bp
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(patient_bp)

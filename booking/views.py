@@ -121,9 +121,9 @@ def init_templates(app: Any) -> None:
 
 
 def home_url(user: Any) -> str:
-    """Where a user lands: their role's home, or the login page for a visitor."""
+    """Where a user lands: their role's home, or the public start page for a visitor."""
     if not getattr(user, "is_authenticated", False):
-        return url_for("auth.login")
+        return url_for("home.index")
     return url_for(HOME_ENDPOINT[Role(user.role)])
 
 

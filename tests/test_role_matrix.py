@@ -36,6 +36,7 @@ ADMINS_ONLY = statuses(LOGIN, 403, 403, 200)
 MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("static", "GET"): PUBLIC,
     ("health.healthz", "GET"): PUBLIC,
+    ("home.index", "GET"): PUBLIC,
     ("auth.login", "GET"): statuses(200, HOME, HOME, HOME),
     ("auth.login", "POST"): statuses(422, HOME, HOME, HOME),
     ("auth.register", "GET"): statuses(200, HOME, HOME, HOME),
