@@ -52,7 +52,13 @@ def test_adding_changing_and_removing_blocks(client, own):  # type: ignore[no-un
     ("form", "message"),
     [
         ({"weekday": "0", "start": "10:00", "end": "12:00"}, "overlaps Monday 09:00–17:00"),
-        ({"weekday": "0", "start": "20:00", "end": "19:00"}, "end after it starts"),
+        ({"weekday": "0", "start": "20:00", "end": "20:00"}, "must not end when it starts"),
+        ({"weekday": "0", "start": "20:00", "end": "19:00"}, "overlaps Tuesday 09:00–17:00"),  # to Tuesday 19:00
+        ({"weekday": "0", "start": "22:00", "end": "09:30"}, "overlaps Tuesday 09:00–17:00"),
+        ({"weekday": "6", "start": "23:00", "end": "09:01"}, "overlaps Monday 09:00–17:00"),  # the week wraps
+        ({"weekday": "0", "start": "24:00", "end": "06:00"}, "start time must look like 09:30"),
+        ({"weekday": "0", "start": "20:00", "end": "24:30"}, "or 24:00 for midnight"),
+        ({"weekday": "0", "start": "20:00", "end": "20:00:30"}, "or 24:00 for midnight"),
         ({"weekday": "7", "start": "20:00", "end": "21:00"}, "day of the week"),
         ({"weekday": "²", "start": "20:00", "end": "21:00"}, "day of the week"),  # a digit to isdigit() only
         ({"weekday": "0", "start": "8am", "end": "21:00"}, "must look like 09:30"),
@@ -148,3 +154,68 @@ def test_staff_cannot_touch_another_providers_blocks(client, own):  # type: igno
     assert client.post(f"/staff/hours/{other_block}/delete").status_code == 404
     assert client.post(f"/staff/hours/{other_block}", data={"weekday": "0", "start": "01:00", "end": "02:00"}).status_code == 404
     assert len(blocks_of(other.id, 0)) == 1
+
+
+# --- nights and the end of the day -----------------------------------------------------------------
+
+
+@pytest.fixture
+def evenings_free(own):  # type: ignore[no-untyped-def]
+    """The own provider, working 09:00-17:00 on weekdays only."""
+    provider = db.session.get(Provider, own.id)
+    provider.working_hours = [b for b in provider.working_hours if b.weekday < 5]
+    db.session.commit()
+    return provider
+
+
+def test_a_night_block_and_one_to_midnight_are_stored_as_ends_next_day(client, evenings_free):  # type: ignore[no-untyped-def]
+    response = client.post("/staff/hours", data={"weekday": "4", "start": "22:00", "end": "06:00"}, headers=HTMX)
+    assert response.status_code == 200
+    assert client.post("/staff/hours", data={"weekday": "5", "start": "18:00", "end": "24:00"}).status_code == 303
+    assert client.post("/staff/hours", data={"weekday": "6", "start": "00:00", "end": "24:00"}).status_code == 303
+    stored = blocks(evenings_free.id)
+    assert (4, time(22), time(6)) in stored and (5, time(18), time(0)) in stored and (6, time(0), time(0)) in stored
+    page = client.get("/staff/hours").get_data(as_text=True)
+    assert page.count("data-ends-next-day") == 3
+    assert "ends next day" in page and "midnight" in page and "end is at or before its start ends the next day" in page
+
+
+@pytest.mark.parametrize(
+    ("existing", "new", "overlapping"),
+    [
+        ((0, "22:00", "06:00"), (1, "05:00", "09:00"), "Monday 22:00–06:00 (ends next day)"),
+        ((1, "05:00", "09:00"), (0, "22:00", "06:00"), "Tuesday 05:00–09:00"),
+        ((6, "22:00", "06:00"), (0, "05:30", "06:30"), "Sunday 22:00–06:00 (ends next day)"),  # into next week
+        ((5, "00:00", "24:00"), (5, "12:00", "13:00"), "Saturday 00:00–24:00"),
+        ((5, "18:00", "24:00"), (5, "23:00", "01:00"), "Saturday 18:00–24:00"),
+    ],
+)
+def test_overlaps_with_night_blocks_are_refused(client, evenings_free, existing, new, overlapping):  # type: ignore[no-untyped-def]
+    day, start, end = existing
+    assert client.post("/staff/hours", data={"weekday": str(day), "start": start, "end": end}).status_code == 303
+    before = blocks(evenings_free.id)
+    day, start, end = new
+    response = client.post("/staff/hours", data={"weekday": str(day), "start": start, "end": end}, headers=HTMX)
+    assert response.status_code == 422
+    assert f"That overlaps {overlapping}." in response.get_data(as_text=True)
+    assert blocks(evenings_free.id) == before
+
+
+def test_a_night_that_only_touches_the_next_block_is_allowed(client, evenings_free):  # type: ignore[no-untyped-def]
+    # Monday 09:00-17:00 exists; Sunday 22:00 to Monday 09:00 ends exactly when it starts.
+    assert client.post("/staff/hours", data={"weekday": "6", "start": "22:00", "end": "09:00"}).status_code == 303
+    assert client.post("/staff/hours", data={"weekday": "0", "start": "17:00", "end": "24:00"}).status_code == 303
+    assert (6, time(22), time(9)) in blocks(evenings_free.id) and (0, time(17), time(0)) in blocks(evenings_free.id)
+
+
+def test_the_service_stores_whole_minutes_only(app, desk):  # type: ignore[no-untyped-def]
+    from booking.services import schedule
+    from booking.services.errors import Invalid
+
+    staff, provider = desk
+    before = blocks(provider.id)
+    for start, end, field in [(time(22, 0, 30), time(23), "start"), (time(20), time(21, 0, 0, 1), "end")]:
+        with pytest.raises(Invalid) as refused:
+            schedule.add_block(staff.id, provider.id, 6, start, end)
+        assert refused.value.field == field and "whole minute" in refused.value.message
+    assert blocks(provider.id) == before

@@ -4,7 +4,13 @@ Pure Python on sorted intervals; no Flask, no SQLAlchemy. Everything is decided 
 service asks the same questions again (`check_start`) inside its locking transaction.
 
 Rules, in the provider's own time zone:
+* A block of working hours starts on its weekday and ends at its end time that day, or, when the end
+  is at or before the start, the next day: Friday 22:00-06:00 is Friday 22:00 to Saturday 06:00, an
+  end of 00:00 is midnight (24:00), and 00:00-00:00 is the whole day. A slot belongs to the date it
+  starts on, so that night feeds Friday's list (22:00...) and Saturday's (...05:30).
 * Slots start on a wall-clock grid: each working-hours block's start, then every `step` after it.
+  A start that is not a whole minute (seconds kept by old data) is rounded up to the next minute: a
+  start is named by its minute, and no slot may begin before the provider does.
   A wall time that does not exist (the hour skipped when clocks go forward) has no slot; a wall time
   that happens twice (clocks go back) has one slot, at its first occurrence, because a start is named
   by its wall time (`YYYY-MM-DDTHH:MM`) and must mean one instant.
@@ -27,13 +33,48 @@ from zoneinfo import ZoneInfo
 UTC = timezone.utc
 
 
+DAY = 86400  # seconds in a day without a clock change
+WEEK = 7 * DAY
+
+
 @dataclass(frozen=True, slots=True)
 class Block:
-    """Working hours on one weekday (0 = Monday), wall-clock times in the provider's zone."""
+    """Working hours starting on one weekday (0 = Monday), wall-clock times in the provider's zone.
+
+    An end at or before the start ends the next day (see the module's rules): a night, or with an
+    end of 00:00, a block that runs to midnight.
+    """
 
     weekday: int
     start: time
     end: time
+
+    @property
+    def ends_next_day(self) -> bool:
+        return self.end <= self.start
+
+    @property
+    def seconds(self) -> tuple[int, int]:
+        """Start and end in wall-clock seconds after the midnight of the day the block starts.
+
+        The start is rounded up to a whole minute, the end down to a whole second; an end the next
+        day lies past `DAY`. An empty span (start >= end) can come only from seconds in old data.
+        """
+        start = self.start.hour * 3600 + self.start.minute * 60
+        if self.start.second or self.start.microsecond:
+            start += 60
+        end = self.end.hour * 3600 + self.end.minute * 60 + self.end.second
+        return start, end + DAY if self.ends_next_day else end
+
+
+def blocks_overlap(a: Block, b: Block) -> bool:
+    """Do two weekly blocks share any wall-clock time? A Monday night 22:00-06:00 overlaps Tuesday
+    05:00-09:00, and a Sunday night overlaps Monday morning (the week wraps around)."""
+    a_start, a_end = a.seconds
+    b_start, b_end = b.seconds
+    a_start, a_end = a_start + a.weekday * DAY, a_end + a.weekday * DAY
+    b_start, b_end = b_start + b.weekday * DAY, b_end + b.weekday * DAY
+    return any(a_start + shift < b_end and b_start < a_end + shift for shift in (-WEEK, 0, WEEK))
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,34 +135,64 @@ def free_slots(
     clock change a wall time is a fixed offset away from UTC, so only DST days pay for zone lookups.
     """
     zone = ZoneInfo(rules.zone)
+    last_day = min(last_day, rules.last_bookable_day(now))
+    if last_day < first_day:
+        return {}
     busy = _busy(appointments, time_off, rules.buffer_before + rules.buffer_after)
     busy_starts = [_epoch(i.start) for i in busy]
     busy_ends = [_epoch(i.end, up=True) for i in busy]
     duration = int(rules.duration.total_seconds())
     grid = int(rules.grid.total_seconds())
     earliest = _epoch(now + rules.min_notice, up=True)
-    last_day = min(last_day, rules.last_bookable_day(now))
     by_weekday: dict[int, list[Block]] = {}
     for block in sorted(rules.blocks, key=lambda b: (b.weekday, b.start)):
         by_weekday.setdefault(block.weekday, []).append(block)
+    midnights: dict[date, int | None] = {}
+
+    def midnight(day: date) -> int | None:
+        if day not in midnights:
+            midnights[day] = _fixed_offset_midnight(day, zone)
+        return midnights[day]
+
+    found: dict[date, list[int]] = {}
+    unsorted: set[date] = set()
+    day = first_day - timedelta(days=1)  # the night before the range may reach into its first day
+    while day <= last_day:
+        blocks = by_weekday.get(day.weekday(), ())
+        base = midnight(day) if blocks else None
+        next_day = day + timedelta(days=1)
+        for block in blocks:
+            start_s, end_s = block.seconds
+            runs: Iterable[tuple[date, Iterable[int]]]
+            if base is not None and (end_s <= DAY or midnight(next_day) == base + DAY):
+                # one UTC offset from the block's start to its end: wall seconds are epoch seconds
+                stop, first, split = base + end_s - duration + 1, base + start_s, base + DAY
+                if end_s <= DAY:
+                    runs = ((day, range(first, stop, grid)),)
+                else:
+                    after_midnight = first + max(0, -((first - split) // grid)) * grid  # first grid time >= split
+                    runs = ((day, range(first, min(split, stop), grid)), (next_day, range(after_midnight, stop, grid)))
+            else:  # a clock change on the way: ask the zone about every wall time
+                runs = _dated_starts(day, block, rules, zone)
+            for run_day, candidates in runs:
+                if not first_day <= run_day <= last_day:
+                    continue
+                free = found.setdefault(run_day, [])
+                before = len(free)
+                for start in candidates:
+                    if start >= earliest and not _hits(start, start + duration, busy_starts, busy_ends):
+                        free.append(start)
+                if 0 < before < len(free) and free[before] <= free[before - 1]:
+                    unsorted.add(run_day)  # blocks that overlap (a night and the next morning)
+        day = next_day
 
     result: dict[date, list[datetime]] = {}
     day = first_day
     while day <= last_day:
-        free: list[int] = []
-        blocks = by_weekday.get(day.weekday(), ())
-        base = _fixed_offset_midnight(day, zone) if blocks else None
-        for block in blocks:
-            candidates: Iterable[int]
-            if base is not None:
-                block_end = base + _seconds(block.end)
-                candidates = range(base + _seconds(block.start), block_end - duration + 1, grid)
-            else:  # a day with a clock change: ask the zone about every wall time
-                candidates = [_epoch(start) for start in _block_starts(day, block, rules, zone)]
-            for start in candidates:
-                if start >= earliest and not _hits(start, start + duration, busy_starts, busy_ends):
-                    free.append(start)
-        result[day] = [datetime.fromtimestamp(start, zone) for start in free]
+        starts = found.get(day, [])
+        if day in unsorted:
+            starts = sorted(set(starts))
+        result[day] = [datetime.fromtimestamp(start, zone) for start in starts]
         day += timedelta(days=1)
     return result
 
@@ -135,10 +206,6 @@ def _fixed_offset_midnight(day: date, zone: ZoneInfo) -> int | None:
     if offset != zone.utcoffset(midnight + timedelta(hours=12)):
         return None
     return _epoch(midnight.replace(tzinfo=UTC) - offset)
-
-
-def _seconds(t: time) -> int:
-    return t.hour * 3600 + t.minute * 60 + t.second
 
 
 def _epoch(instant: datetime, up: bool = False) -> int:
@@ -181,12 +248,18 @@ def check_start(
         return None, Problem.TOO_SOON
     if wall_time.date() > rules.last_bookable_day(now):
         return None, Problem.BEYOND_HORIZON
-    blocks = [b for b in rules.blocks if b.weekday == wall_time.weekday()]
-    inside = [b for b in blocks if b.start <= wall_time.time() < b.end]
+    inside = [
+        (day, block, occurrence[0])
+        for day in (wall_time.date() - timedelta(days=1), wall_time.date())  # last night's blocks too
+        for block in rules.blocks
+        if block.weekday == day.weekday()
+        for occurrence in [_occurrence(day, block)]
+        if occurrence[0] <= wall_time < occurrence[1]
+    ]
     if not inside:
         return None, Problem.OUTSIDE_HOURS
-    if not any(start in _block_starts(wall_time.date(), b, rules, zone) for b in inside):  # UTC instants
-        fits_grid = any(_on_grid(wall_time, b, rules.grid) for b in inside)
+    if not any(start == instant for day, block, _ in inside for _, instant in _block_starts(day, block, rules, zone)):
+        fits_grid = any((wall_time - wall_start) % rules.grid == timedelta(0) for _, _, wall_start in inside)
         return None, Problem.OFF_GRID if not fits_grid else Problem.OUTSIDE_HOURS
     end = start + rules.duration
     if any(t.start < end and start < t.end for t in time_off):
@@ -197,37 +270,40 @@ def check_start(
     return start, None
 
 
-def _on_grid(wall_time: datetime, block: Block, grid: timedelta) -> bool:
-    offset = datetime.combine(wall_time.date(), wall_time.time()) - datetime.combine(wall_time.date(), block.start)
-    return offset >= timedelta(0) and offset % grid == timedelta(0)
+def _occurrence(day: date, block: Block) -> tuple[datetime, datetime]:
+    """The naive wall-clock start and end of the block that starts on `day` (the end may be the next day)."""
+    start, end = block.seconds
+    midnight = datetime.combine(day, time(0))
+    return midnight + timedelta(seconds=start), midnight + timedelta(seconds=end)
 
 
-def _block_starts(day: date, block: Block, rules: Rules, zone: ZoneInfo) -> list[datetime]:
-    """The block's slot starts on `day` (UTC instants) that exist and whose real duration ends by the
-    block's end."""
-    block_end = _block_end(day, block, zone)
-    wall = datetime.combine(day, block.start)
-    wall_end = datetime.combine(day, block.end)
-    starts: list[datetime] = []
+def _block_starts(day: date, block: Block, rules: Rules, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """(wall time, UTC instant) of the slot starts of the block starting on `day` that exist and whose
+    real duration ends by the block's end."""
+    wall, wall_end = _occurrence(day, block)
+    block_end = _wall_instant(wall_end, zone)
+    starts: list[tuple[datetime, datetime]] = []
     while wall < wall_end:
         local = _existing(wall, zone)
         if local is not None:
             start = local.astimezone(UTC)
             if start + rules.duration > block_end:
                 break
-            starts.append(start)
+            starts.append((wall, start))
         wall += rules.grid
     return starts
 
 
-def _block_end(day: date, block: Block, zone: ZoneInfo) -> datetime:
-    """The instant (UTC) a block ends; an end inside a skipped hour means the moment the clocks jump."""
-    return _wall_instant(day, block.end, zone)
+def _dated_starts(day: date, block: Block, rules: Rules, zone: ZoneInfo) -> list[tuple[date, list[int]]]:
+    """The block's slot starts (epoch seconds) by the date they start on: `day`, then the next."""
+    runs: dict[date, list[int]] = {day: [], day + timedelta(days=1): []}
+    for wall, start in _block_starts(day, block, rules, zone):
+        runs[wall.date()].append(_epoch(start))
+    return list(runs.items())
 
 
-def _wall_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """The instant (UTC) a wall time names; inside a skipped hour, the moment the clocks jump."""
-    wall = datetime.combine(day, at)
+def _wall_instant(wall: datetime, zone: ZoneInfo) -> datetime:
+    """The instant (UTC) a naive wall time names; inside a skipped hour, the moment the clocks jump."""
     end = _existing(wall, zone)
     while end is None:  # inside a gap (at most a few hours): the first wall time after it
         wall += timedelta(minutes=1)
@@ -273,11 +349,13 @@ def fits_schedule(
     appointments (with buffers) as they are now.
     """
     zone = ZoneInfo(rules.zone)
-    day = start.astimezone(zone).date()
+    local_day = start.astimezone(zone).date()
     inside = any(
-        _wall_instant(day, block.start, zone) <= start and end <= _wall_instant(day, block.end, zone)
+        _wall_instant(wall_start, zone) <= start and end <= _wall_instant(wall_end, zone)
+        for day in (local_day - timedelta(days=1), local_day)  # a night block from the day before
         for block in rules.blocks
         if block.weekday == day.weekday()
+        for wall_start, wall_end in [_occurrence(day, block)]
     )
     if not inside:
         return Problem.OUTSIDE_HOURS

@@ -107,12 +107,19 @@ class Provider(db.Model):
 
 
 class WorkingHours(db.Model):
-    """One block of a weekday (0 = Monday) in the provider's own zone; a day may have several."""
+    """One block starting on a weekday (0 = Monday) in the provider's own zone; a day may have several.
+
+    An end at or before the start ends the next day: 22:00-06:00 is a night, an end of 00:00 is
+    midnight (24:00), and 00:00-00:00 is the whole day (`booking.domain.availability.Block`). An end
+    equal to any other start would be a 24-hour block that more likely is a typing slip, so the
+    database refuses it; the editor stores whole minutes only.
+    """
 
     __tablename__ = "working_hours"
     __table_args__ = (
         sa.CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday_range"),
-        sa.CheckConstraint("end_time > start_time", name="ends_after_start"),
+        # '00:00:01' rather than '00:00:00': SQLite keeps times as text with microseconds
+        sa.CheckConstraint("end_time <> start_time OR start_time < '00:00:01'", name="not_empty"),
         sa.Index("ix_working_hours_provider_weekday", "provider_id", "weekday"),
     )
 
@@ -123,6 +130,10 @@ class WorkingHours(db.Model):
     end_time: Mapped[time]
 
     provider: Mapped[Provider] = relationship(back_populates="working_hours")
+
+    @property
+    def ends_next_day(self) -> bool:
+        return self.end_time <= self.start_time
 
 
 class TimeOff(db.Model):

@@ -163,10 +163,14 @@ def slots_between(
     now: datetime,
     ignore_appointment_id: int | None = None,
 ) -> dict[date, list[datetime]]:
-    """Free slots per local day from `first_day` to `last_day` inclusive."""
+    """Free slots per local day from `first_day` to `last_day` inclusive.
+
+    A slot belongs to the day it starts on, but a night's slot (or a day-long one) may end the next
+    day: busy time is read up to the longest appointment past the range.
+    """
     start, _ = day_bounds(first_day, provider.timezone)
     _, end = day_bounds(last_day, provider.timezone)
-    appointments, time_off = busy_time(provider, start, end, ignore_appointment_id)
+    appointments, time_off = busy_time(provider, start, end + LONGEST_APPOINTMENT, ignore_appointment_id)
     return free_slots(rules_for(provider, service), first_day, last_day, now, appointments, time_off)
 
 

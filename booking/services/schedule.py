@@ -9,6 +9,7 @@ from datetime import datetime, time
 
 import sqlalchemy as sa
 
+from booking.domain.availability import Block, blocks_overlap
 from booking.domain.status import Status
 from booking.extensions import db
 from booking.models import Appointment, AppointmentEvent, TimeOff, User, WorkingHours, provider_transaction
@@ -100,16 +101,33 @@ def remove_time_off(actor_id: int, provider_id: int, time_off_id: int) -> None:
 
 
 def _check_block(weekday: int, start: time, end: time) -> None:
+    """Whole minutes only (a start is named by its minute, and a stored second would move slots),
+    and not empty: an end at or before the start ends the next day, but an end equal to the start
+    is a whole day only from 00:00 (anything else is more likely a slip than 24 hours)."""
     if not 0 <= weekday <= 6:
         raise Invalid("Choose a day of the week.", field="weekday")
-    if end <= start:
-        raise Invalid("A block must end after it starts.", field="end")
+    for name, value in (("start", start), ("end", end)):
+        if value.second or value.microsecond or value.tzinfo is not None:
+            raise Invalid(f"The {name} time must be a whole minute, like 09:30.", field=name)
+    if end == start and start != time(0):
+        raise Invalid("A block must not end when it starts. For the whole day, enter 00:00 to 24:00.", field="end")
+
+
+def describe(weekday: int, start: time, end: time) -> str:
+    """A block in words: "Friday 22:00–06:00 (ends next day)", "Monday 18:00–24:00"."""
+    if end == time(0):
+        return f"{WEEKDAYS[weekday]} {start:%H:%M}–24:00"
+    suffix = " (ends next day)" if end <= start else ""
+    return f"{WEEKDAYS[weekday]} {start:%H:%M}–{end:%H:%M}{suffix}"
 
 
 def _no_overlap(blocks: list[WorkingHours], weekday: int, start: time, end: time) -> None:
+    """Blocks may not share time, overnight ones included: a Monday night 22:00-06:00 overlaps
+    Tuesday 05:00-09:00 (two blocks would offer the same slots twice)."""
+    new = Block(weekday, start, end)
     for other in blocks:
-        if other.weekday == weekday and other.start_time < end and start < other.end_time:
-            raise Invalid(f"That overlaps {WEEKDAYS[weekday]} {other.start_time:%H:%M}–{other.end_time:%H:%M}.",
+        if blocks_overlap(new, Block(other.weekday, other.start_time, other.end_time)):
+            raise Invalid(f"That overlaps {describe(other.weekday, other.start_time, other.end_time)}.",
                           field="start")
 
 

@@ -111,9 +111,14 @@ def _weekday() -> int:
 
 
 def _clock(name: str) -> time:
-    match = CLOCK.match(request.form.get(name, "").strip())
+    """HH:MM, whole minutes; an end may also be 24:00, stored as 00:00 (an end at or before the start
+    ends the next day, so 18:00-24:00 runs to midnight and 00:00-24:00 is the whole day)."""
+    raw = request.form.get(name, "").strip()
+    if name == "end" and raw == "24:00":
+        return time(0)
+    match = CLOCK.match(raw)
     if not match:
-        abort(422, f"The {name} time must look like 09:30.")
+        abort(422, f"The {name} time must look like 09:30" + (" (or 24:00 for midnight)." if name == "end" else "."))
     return time(int(match[1]), int(match[2]))
 
 
