@@ -1,25 +1,41 @@
 """Rate limits on the doors people hammer: login, registration, password reset and booking.
 
 Each door has a limit per client address and one per account, both set in the config (so a clinic
-can tune them), counted in the storage RATELIMIT_STORAGE_URI names: memory for one process, Redis when
-several workers must share the counts. Failed logins alone count towards the login limits, so a
-person who types the right password is never slowed down by their own success; once an account or
-address has used up its failures, even the right password waits until the window has passed (that is
-the lockout). A breach answers 429 with Retry-After, as a page or as a fragment with a toast.
+can tune them). Failed logins alone count towards the login limits, so a person who types the right
+password is never slowed down by their own success; once an account or address has used up its
+failures, even the right password waits until the window has passed (that is the lockout). A breach
+answers 429 with Retry-After, as a page or as a fragment with a toast.
+
+Limits that protect an account (failed logins, reset e-mails) are counted in the database
+(booking/models/limits.py): every worker shares them and no restart forgets them, so a guesser gets
+exactly the configured number of tries however many workers there are. The account is named there by
+a keyed digest of its normalised e-mail address, never by the address. The attempt is counted before
+the password is checked and handed back if the login succeeds, so many attempts at once cannot all
+slip under the limit. Address limits and the booking limits are Flask-Limiter's, counted in the
+storage RATELIMIT_STORAGE_URI names: Redis when several workers must share them; memory only for one
+process, which `refuse_unshared_storage` enforces when gunicorn starts.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
+import hmac
 import logging
-from collections.abc import Callable
+import math
+import time
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from limits import parse_many
+from werkzeug.exceptions import TooManyRequests
 
 from booking.extensions import limiter
-from booking.logs import security_event
+from booking.logs import fingerprint, security_event
+from booking.models import limits as counts
 
 F = TypeVar("F", bound=Callable[..., Any])
 TOO_MANY = "Too many attempts. Please wait a while and try again."
@@ -41,12 +57,6 @@ def _keyed(name: str) -> str:
 
 def _address() -> str:
     return _keyed(f"address:{get_remote_address()}")
-
-
-def _account_from_form() -> str:
-    """The account a login or reset names, spelled as stored; the address when none is given."""
-    email = (request.form.get("email") or "").strip().lower()
-    return _keyed(f"account:{email}") if email else _address()
 
 
 def _logged_in_user() -> str:
@@ -76,10 +86,69 @@ def _limits(kind: str, *rules: tuple[str, Callable[[], str]], failures_only: boo
     return decorate
 
 
-login_limits = _limits("login", ("LOGIN_FAILURES_PER_ADDRESS", _address),
-                       ("LOGIN_FAILURES_PER_ACCOUNT", _account_from_form), failures_only=True)
+def windows(limit: str) -> list[counts.Window]:
+    """The windows of a limit written as Flask-Limiter writes them ("5 per minute; 100 per hour")."""
+    return [counts.Window(item.amount, item.get_expiry()) for item in parse_many(limit)]
+
+
+def account_key(email: str) -> str:
+    """A keyed digest of the address as typed, normalised as accounts are looked up (trimmed,
+    lower-case). Keyed, so the table cannot be checked against a list of addresses."""
+    key = current_app.secret_key
+    secret = key.encode() if isinstance(key, str) else (key or b"")
+    return hmac.new(secret, b"account-limit\x00" + email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def _account_limit(kind: str, setting: str, *, failures_only: bool) -> Callable[[F], F]:
+    """Limit the POSTs naming one account (the form's `email`) in the database, see the module docstring.
+
+    With `failures_only`, an attempt whose answer is not 422 (the form refused) is handed back: it
+    succeeded, or never got as far as checking anything. A POST without an address is left to the
+    address limits.
+    """
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def limited(*args: Any, **kwargs: Any) -> Any:
+            email = (request.form.get("email") or "").strip() if request.method == "POST" else ""
+            if not email or not current_app.config["RATELIMIT_ENABLED"]:
+                return view(*args, **kwargs)
+            limit = current_app.config[setting]
+            now = time.time()
+            outcome = counts.take(setting.lower(), account_key(email), windows(limit), math.floor(now))
+            if isinstance(outcome, counts.Refused):
+                security_event(f"{kind}_limited", "rate limit reached", logging.WARNING, limit=limit,
+                               account=fingerprint(email))
+                raise TooManyRequests(TOO_MANY, retry_after=max(1, math.ceil(outcome.retry_at - now)))
+            if not failures_only:
+                return view(*args, **kwargs)
+            try:
+                response = current_app.make_response(view(*args, **kwargs))
+            except BaseException:
+                counts.give_back(outcome)
+                raise
+            if response.status_code != 422:
+                counts.give_back(outcome)
+            return response
+
+        return limited  # type: ignore[return-value]
+
+    return decorate
+
+
+def _both(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    def decorate(view: F) -> F:
+        for decorator in reversed(decorators):
+            view = decorator(view)
+        return view
+
+    return decorate
+
+
+login_limits = _both(_limits("login", ("LOGIN_FAILURES_PER_ADDRESS", _address), failures_only=True),
+                     _account_limit("login", "LOGIN_FAILURES_PER_ACCOUNT", failures_only=True))
 registration_limits = _limits("registration", ("REGISTRATIONS_PER_ADDRESS", _address))
-reset_limits = _limits("password_reset", ("PASSWORD_RESETS_PER_ADDRESS", _address),
-                       ("PASSWORD_RESETS_PER_ACCOUNT", _account_from_form))
+reset_limits = _both(_limits("password_reset", ("PASSWORD_RESETS_PER_ADDRESS", _address)),
+                     _account_limit("password_reset", "PASSWORD_RESETS_PER_ACCOUNT", failures_only=False))
 booking_limits = _limits("booking", ("BOOKINGS_PER_ADDRESS", _address),
                          ("BOOKINGS_PER_ACCOUNT", _logged_in_user))
