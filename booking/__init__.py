@@ -82,11 +82,13 @@ def register_request_hooks(app: Flask) -> None:
     from booking import htmx
     from booking.assets import init_assets
     from booking.logs import init_logging
+    from booking.request_limits import init_request_limits
     from booking.security import init_security
     from booking.views import init_templates
 
     from booking.services.outbox import init_outbox
 
+    init_request_limits(app)
     app.after_request(htmx.finish_response)
     init_security(app)
     init_outbox(app)

@@ -50,6 +50,10 @@ class Defaults:
     BOOKINGS_PER_ACCOUNT = "30 per hour"  # booking attempts, won or lost
     BOOKINGS_PER_ADDRESS = "120 per hour"
     TRUSTED_PROXIES = 0  # how many proxies in front set X-Forwarded-For/-Proto (1 behind nginx)
+    # Request bodies (Flask's own settings): larger ones answer 413 before any of it is parsed or written.
+    MAX_CONTENT_LENGTH = 1024 * 1024  # a whole body; no form here takes more than a few KB, and none uploads
+    MAX_FORM_MEMORY_SIZE = 64 * 1024  # one form field (the longest, notes, is 2,000 characters)
+    MAX_FORM_PARTS = 1000  # fields in one form (the longest form has a few dozen)
 
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25

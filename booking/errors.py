@@ -22,6 +22,7 @@ MESSAGES = {
     404: ("Not found", "There is nothing here. The link may be old, or the item was removed."),
     405: ("Not allowed", "This address does not accept that kind of request."),
     409: ("Conflict", "Something changed in the meantime. Please look again and retry."),
+    413: ("Too much at once", "What was sent is too large. Please shorten it and try again."),
     422: ("Please check the form", "Some of what was entered is not valid."),
     429: ("Too many requests", "Please wait a little before trying again."),
     500: ("Something went wrong", "We could not finish this. Nothing was saved; please try again."),
