@@ -31,7 +31,7 @@ from booking.domain.timezones import to_zone
 from booking.models import Appointment, Provider, Specialty, User
 from booking.admin import chart
 from booking.models.types import utcnow
-from booking.services import notes, reports
+from booking.services import decisions, notes, reports
 from booking.services.errors import ServiceError
 from booking.models.queries import appointment_details
 from booking.views import paginate
@@ -95,7 +95,8 @@ def appointment(appointment_id: int):  # type: ignore[no-untyped-def]
     """Details, history and notes: a row that opens in place (htmx), or a page of its own."""
     found = _appointment_or_404(appointment_id)
     template = "admin/_appointment_detail.html" if htmx.wants_fragment() else "admin/appointment.html"
-    return render_template(template, a=found)
+    actions = decisions.available_actions(found, current_user._get_current_object())
+    return render_template(template, a=found, actions=actions)
 
 
 @bp.post("/appointments/<id:appointment_id>/notes")

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from booking.domain.actions import Action, Refusal, staff_actions, why_not
 from booking.domain.availability import Problem, fits_schedule
 from booking.domain.timezones import format_local
-from booking.domain.status import Status, TransitionError, check_transition
+from booking.domain.status import Status
 from booking.extensions import db
 from booking.models import Appointment, AppointmentEvent, Provider, User, provider_transaction
 from booking.models.appointment import REASON_MAX
@@ -39,6 +40,17 @@ def may_decide(user: User, appointment: Appointment) -> bool:
     return may_act_for(user, appointment.provider)
 
 
+def available_actions(appointment: Appointment, actor: User | None, now: datetime | None = None) -> frozenset[Action]:
+    """The actions `actor` may take on `appointment` now: what its row offers, and what `_decide` accepts.
+
+    Nothing for someone who may not decide on it (a patient, staff of another provider, an account
+    switched off); otherwise the domain's rule for its status and start.
+    """
+    if actor is None or not actor.active or not may_decide(actor, appointment):
+        return frozenset()
+    return staff_actions(appointment.status, appointment.start_at, now or utcnow())
+
+
 def schedule_problem(provider: Provider, appointment: Appointment) -> str | None:
     """Why a request no longer fits the schedule as it is now (None when it does)."""
     start, end = appointment.start_at, appointment.end_at
@@ -49,22 +61,22 @@ def schedule_problem(provider: Provider, appointment: Appointment) -> str | None
 
 
 def approve(actor_id: int, appointment_id: int) -> Decided:
-    return _decide(actor_id, appointment_id, Status.APPROVED, None)
+    return _decide(actor_id, appointment_id, Action.APPROVE, None)
 
 
 def reject(actor_id: int, appointment_id: int, reason: str | None) -> Decided:
-    return _decide(actor_id, appointment_id, Status.REJECTED, _required_reason(reason))
+    return _decide(actor_id, appointment_id, Action.REJECT, _required_reason(reason))
 
 
 def complete(actor_id: int, appointment_id: int) -> Decided:
-    return _decide(actor_id, appointment_id, Status.COMPLETED, None)
+    return _decide(actor_id, appointment_id, Action.COMPLETE, None)
 
 
 def no_show(actor_id: int, appointment_id: int) -> Decided:
-    return _decide(actor_id, appointment_id, Status.NO_SHOW, None)
+    return _decide(actor_id, appointment_id, Action.NO_SHOW, None)
 
 
-def _decide(actor_id: int, appointment_id: int, target: Status, reason: str | None) -> Decided:
+def _decide(actor_id: int, appointment_id: int, action: Action, reason: str | None) -> Decided:
     first_look = db.session.get(Appointment, appointment_id)
     if first_look is None:
         raise NotFound("There is no such appointment.")
@@ -73,20 +85,15 @@ def _decide(actor_id: int, appointment_id: int, target: Status, reason: str | No
         actor = db.session.get(User, actor_id)
         if appointment is None or actor is None or not actor.active or not may_decide(actor, appointment):
             raise NotFound("There is no such appointment.")
-        current = Status(appointment.status)
-        try:
-            check_transition(current, target)
-        except TransitionError as error:
-            raise Conflict(_already(appointment, current)) from error
-        now = utcnow()
-        if target is Status.APPROVED:
-            if appointment.start_at <= now:
-                raise Conflict("It has already started; it can no longer be approved.")
+        current, target = Status(appointment.status), action.target
+        refused = why_not(action, current, appointment.start_at, utcnow())  # the rule the rows offer by
+        if refused is not None:
+            kind, words = refused
+            raise Conflict(_already(appointment, current) if kind is Refusal.STATUS else words)
+        if action is Action.APPROVE:
             problem = schedule_problem(provider, appointment)
             if problem:
                 raise Conflict(f"This request no longer fits: {problem} Reject it with a reason instead.")
-        if target in (Status.COMPLETED, Status.NO_SHOW) and appointment.start_at > now:
-            raise Conflict("It has not started yet.")
         appointment.events.append(AppointmentEvent(
             actor_id=actor_id, kind="status", from_status=current.value, to_status=target.value, reason=reason,
         ))
@@ -117,7 +124,7 @@ def waited(appointment: Appointment, now: datetime | None = None) -> str:
 
 def cancel_by_staff(actor_id: int, appointment_id: int, reason: str | None) -> Decided:
     """Staff call an appointment off; the patient sees the reason, so one is required."""
-    return _decide(actor_id, appointment_id, Status.CANCELLED, _required_reason(reason))
+    return _decide(actor_id, appointment_id, Action.CANCEL, _required_reason(reason))
 
 
 def _required_reason(reason: str | None) -> str:

@@ -24,6 +24,7 @@ from flask_login import current_user
 
 from booking import htmx
 from booking.auth.access import role_required
+from booking.domain.actions import Action
 from booking.domain.roles import Role
 from booking.extensions import db
 from booking.models import Appointment, Provider, User
@@ -42,6 +43,7 @@ class RequestRow:
     appointment: Appointment
     waited: str
     problem: str | None  # why it no longer fits the schedule
+    actions: frozenset[Action]  # what the row offers: decisions.available_actions
     message: str | None = None  # why the last action on it was refused
 
 
@@ -118,12 +120,15 @@ def schedule():  # type: ignore[no-untyped-def]
     if ids is not None:
         query = query.where(Appointment.provider_id.in_(ids))
     by_day: dict = {d: [] for d in days}
+    now, viewer = utcnow(), current_user._get_current_object()
+    offered: dict[int, frozenset[Action]] = {}
     for appointment in db.session.scalars(query):
         local_day = appointment.start_at.astimezone(ZoneInfo(zone)).date()
         by_day.setdefault(local_day, []).append(appointment)
+        offered[appointment.id] = decisions.available_actions(appointment, viewer, now)
     step = timedelta(days=7 if view == "week" else 1)
     return render_template(
-        "staff/schedule.html", view=view, zone=zone, day=day, today=today, by_day=by_day, now=utcnow(),
+        "staff/schedule.html", view=view, zone=zone, day=day, today=today, by_day=by_day, offered=offered,
         previous=(day - step).isoformat(), following=(day + step).isoformat(),
     )
 
@@ -133,7 +138,16 @@ def schedule():  # type: ignore[no-untyped-def]
 
 def _row(appointment: Appointment, message: str | None = None) -> RequestRow:
     return RequestRow(appointment, decisions.waited(appointment),
-                      decisions.schedule_problem(appointment.provider, appointment), message)
+                      decisions.schedule_problem(appointment.provider, appointment),
+                      decisions.available_actions(appointment, current_user._get_current_object()), message)
+
+
+def _schedule_item(appointment: Appointment, message: str | None = None) -> str:
+    return render_template("staff/_schedule_item.html", a=appointment, message=message,
+                           actions=decisions.available_actions(appointment, current_user._get_current_object()))
+
+
+SCHEDULE_ITEM = "schedule-item-"  # the id prefix of a schedule item, which htmx sends as HX-Target
 
 
 def _digest(rows: list[RequestRow]) -> str:
@@ -150,8 +164,11 @@ def _act(appointment_id: int, decide, done: str, row: str = "request"):  # type:
     """Run a decision; answer the row inline for htmx, or redirect back.
 
     In the queue a decided request leaves the table; on the schedule the item is drawn again with its
-    new status.
+    new status. Which of the two asked is told by the target (`row` is the route's usual one).
     """
+    target = htmx.target() or ""
+    if target.startswith(SCHEDULE_ITEM):
+        row = "schedule"
     appointment = db.session.get(Appointment, appointment_id)
     if appointment is None or not decisions.may_decide(current_user, appointment):
         abort(404)
@@ -163,7 +180,7 @@ def _act(appointment_id: int, decide, done: str, row: str = "request"):  # type:
         db.session.rollback()
         appointment = db.session.get(Appointment, appointment_id)
         if row == "schedule":
-            body = render_template("staff/_schedule_item.html", a=appointment, now=utcnow(), message=error.message)
+            body = _schedule_item(appointment, error.message)
         else:
             body = render_template("staff/_request_row.html", row=_row(appointment, error.message))
         response = make_response(body, error.status)
@@ -180,7 +197,7 @@ def _decided_response(appointment_id: int, row: str):  # type: ignore[no-untyped
     badge = render_template("staff/_pending_badge.html", oob=True, pending_count=pending_count(current_user))
     if row == "schedule":
         db.session.rollback()
-        item = render_template("staff/_schedule_item.html", a=db.session.get(Appointment, appointment_id), now=utcnow())
+        item = _schedule_item(db.session.get(Appointment, appointment_id))
         return make_response(item + badge, 200)
     return make_response(badge, 200)
 
