@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from booking.domain.availability import Block, Interval, Problem, Rules, check_start, free_slots
+from booking.domain.availability import (
+    Block, Interval, Problem, Rules, blocks_overlap, check_start, fits_schedule, free_slots,
+)
 
 UTC = timezone.utc
 NEW_YORK = "America/New_York"
@@ -307,6 +309,156 @@ def test_check_start_reports_a_conflict_with_an_appointments_buffer_only() -> No
         assert check_start(rules, datetime(2026, 6, 8, 9), CHECK_NOW, time_off=appointment) == good
 
 
+# --- seconds, midnight and nights ----------------------------------------------------------------
+
+FRIDAY, SATURDAY, SUNDAY = date(2026, 6, 5), date(2026, 6, 6), date(2026, 6, 7)
+NIGHT = Block(4, time(22), time(6))  # Friday 22:00 to Saturday 06:00
+
+
+def test_a_start_with_seconds_is_rounded_up_never_down() -> None:
+    for start in (time(8, 0, 30), time(8, 0, 0, 1), time(8, 0, 59, 999_999)):
+        rules = make_rules([Block(0, start, time(10))])
+        assert clocks(one_day(rules)) == ["08:01", "08:31", "09:01"]
+        assert check_start(rules, datetime(2026, 6, 1, 8), LONG_AGO) == (None, Problem.OUTSIDE_HOURS)
+        assert check_start(rules, datetime(2026, 6, 1, 8, 1), LONG_AGO)[1] is None
+        assert fits_schedule(rules, utc(MONDAY, "08:00"), utc(MONDAY, "08:30")) is Problem.OUTSIDE_HOURS
+        assert fits_schedule(rules, utc(MONDAY, "08:01"), utc(MONDAY, "08:31")) is None
+    # an end with seconds keeps them: a slot may end by it
+    assert clocks(one_day(make_rules([Block(0, time(9), time(10, 0, 30))]))) == ["09:00", "09:30"]
+
+
+def test_a_night_block_feeds_the_day_it_starts_and_the_next() -> None:
+    rules = make_rules([NIGHT], duration=60)
+    result = free_slots(rules, FRIDAY, SUNDAY, LONG_AGO)
+    assert {day: clocks(slots) for day, slots in result.items()} == {
+        FRIDAY: ["22:00", "23:00"],
+        SATURDAY: ["00:00", "01:00", "02:00", "03:00", "04:00", "05:00"],
+        SUNDAY: [],
+    }
+    # Asked for Saturday alone, the night before still counts; asked for Friday alone, it stops at midnight.
+    assert clocks(one_day(rules, SATURDAY)) == ["00:00", "01:00", "02:00", "03:00", "04:00", "05:00"]
+    assert clocks(one_day(rules, FRIDAY)) == ["22:00", "23:00"]
+    assert all(s.date() == day for day, slots in result.items() for s in slots)
+
+
+def test_a_slot_may_cross_midnight_inside_a_night_block() -> None:
+    rules = make_rules([NIGHT], duration=60, step=45)
+    assert clocks(one_day(rules, FRIDAY)) == ["22:00", "22:45", "23:30"]  # 23:30 ends at 00:30 Saturday
+    assert clocks(one_day(rules, SATURDAY)) == ["00:15", "01:00", "01:45", "02:30", "03:15", "04:00", "04:45"]
+    start, problem = check_start(rules, datetime(2026, 6, 5, 23, 30), LONG_AGO)
+    assert problem is None and start == utc(FRIDAY, "23:30")
+    assert check_start(rules, datetime(2026, 6, 6, 1), LONG_AGO) == (utc(SATURDAY, "01:00"), None)
+    assert check_start(rules, datetime(2026, 6, 6, 1, 30), LONG_AGO) == (None, Problem.OFF_GRID)
+    assert check_start(rules, datetime(2026, 6, 6, 5, 30), LONG_AGO) == (None, Problem.OUTSIDE_HOURS)  # ends 06:30
+    assert check_start(rules, datetime(2026, 6, 6, 7), LONG_AGO) == (None, Problem.OUTSIDE_HOURS)
+    assert check_start(rules, datetime(2026, 6, 5, 21), LONG_AGO) == (None, Problem.OUTSIDE_HOURS)
+
+
+def test_a_block_to_midnight_and_a_whole_day() -> None:
+    evening = make_rules([Block(0, time(18), time(0))], duration=60)
+    assert clocks(one_day(evening)) == every("18:00", "23:00", 60)
+    assert one_day(evening, MONDAY + timedelta(days=1)) == []
+    whole_day = make_rules([Block(0, time(0), time(0))], duration=1440)
+    assert clocks(one_day(whole_day)) == ["00:00"]
+    assert check_start(whole_day, datetime(2026, 6, 1, 0), LONG_AGO) == (utc(MONDAY, "00:00"), None)
+    tuesday = MONDAY + timedelta(days=1)
+    assert fits_schedule(whole_day, utc(MONDAY, "00:00"), utc(tuesday, "00:00")) is None
+    assert fits_schedule(whole_day, utc(MONDAY, "00:01"), utc(tuesday, "00:01")) is Problem.OUTSIDE_HOURS
+    assert clocks(one_day(make_rules([Block(0, time(0), time(0))], duration=60))) == every("00:00", "23:00", 60)
+
+
+def test_time_off_and_buffers_across_midnight() -> None:
+    rules = make_rules([NIGHT], duration=60)
+    off = [span(FRIDAY, "23:30", "00:30", end_day=SATURDAY)]
+    result = free_slots(rules, FRIDAY, SATURDAY, LONG_AGO, time_off=off)
+    assert [clocks(v) for v in result.values()] == [["22:00"], ["01:00", "02:00", "03:00", "04:00", "05:00"]]
+    assert check_start(rules, datetime(2026, 6, 6, 0), LONG_AGO, time_off=off) == (None, Problem.TIME_OFF)
+    # an appointment just after midnight keeps its buffer from Friday's last slot
+    buffered = make_rules([NIGHT], duration=60, before=10, after=5)
+    taken = [span(SATURDAY, "00:00", "01:00")]
+    result = free_slots(buffered, FRIDAY, SATURDAY, LONG_AGO, appointments=taken)
+    assert [clocks(v) for v in result.values()] == [["22:00"], ["02:00", "03:00", "04:00", "05:00"]]
+    assert check_start(buffered, datetime(2026, 6, 5, 23), LONG_AGO, appointments=taken) == (None, Problem.TAKEN)
+    assert fits_schedule(buffered, utc(FRIDAY, "23:00"), utc(SATURDAY, "00:00"), taken) is Problem.TAKEN
+
+
+def test_notice_and_horizon_across_midnight() -> None:
+    rules = make_rules([NIGHT], duration=60, notice=120, horizon=0)  # only today (Friday) is bookable
+    now = utc(FRIDAY, "20:30")
+    assert list(free_slots(rules, FRIDAY, SATURDAY, now)) == [FRIDAY]  # the night's Saturday is beyond it
+    assert clocks(free_slots(rules, FRIDAY, SATURDAY, now)[FRIDAY]) == ["23:00"]  # 22:00 is too soon
+    assert check_start(rules, datetime(2026, 6, 6, 1), now) == (None, Problem.BEYOND_HORIZON)
+    tomorrow = make_rules([NIGHT], duration=60, notice=120, horizon=1)
+    assert clocks(free_slots(tomorrow, SATURDAY, SATURDAY, utc(FRIDAY, "23:30"))[SATURDAY]) == every("02:00", "05:00", 60)
+
+
+def test_fits_schedule_knows_night_blocks() -> None:
+    rules = make_rules([NIGHT])
+    assert fits_schedule(rules, utc(SATURDAY, "01:00"), utc(SATURDAY, "01:30")) is None
+    assert fits_schedule(rules, utc(FRIDAY, "23:45"), utc(SATURDAY, "00:15")) is None
+    assert fits_schedule(rules, utc(SATURDAY, "05:45"), utc(SATURDAY, "06:15")) is Problem.OUTSIDE_HOURS
+    assert fits_schedule(rules, utc(SUNDAY, "01:00"), utc(SUNDAY, "01:30")) is Problem.OUTSIDE_HOURS
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "overlap"),
+    [
+        (Block(0, time(22), time(6)), Block(1, time(5), time(9)), True),
+        (Block(0, time(22), time(6)), Block(1, time(6), time(9)), False),  # touching is not overlapping
+        (Block(6, time(22), time(6)), Block(0, time(5), time(9)), True),  # Sunday night into Monday
+        (Block(6, time(0), time(0)), Block(0, time(0), time(1)), False),
+        (Block(6, time(0), time(0)), Block(6, time(23), time(1)), True),
+        (Block(2, time(9), time(12)), Block(2, time(11), time(13)), True),
+        (Block(2, time(9), time(12)), Block(3, time(9), time(12)), False),
+        (Block(2, time(18), time(0)), Block(3, time(0), time(6)), False),
+    ],
+)
+def test_blocks_overlap_across_midnight_and_the_end_of_the_week(a: Block, b: Block, overlap: bool) -> None:
+    assert blocks_overlap(a, b) is overlap and blocks_overlap(b, a) is overlap
+
+
+# London's clocks go forward at 01:00 on 29 March 2026 and back at 02:00 on 25 October: a night block
+# from the Saturday 22:00 to Sunday 06:00 lasts 7 and 9 real hours.
+LONDON_NIGHTS = [
+    pytest.param(
+        date(2026, 3, 28), 7, ["22:00 GMT", "23:00 GMT"], ["00:00 GMT", "02:00 BST", "03:00 BST", "04:00 BST", "05:00 BST"],
+        id="spring-forward",
+    ),
+    pytest.param(
+        date(2026, 10, 24), 9, ["22:00 BST", "23:00 BST"],
+        ["00:00 BST", "01:00 BST", "02:00 GMT", "03:00 GMT", "04:00 GMT", "05:00 GMT"],
+        id="fall-back",
+    ),
+]
+
+
+@pytest.mark.parametrize(("saturday", "hours", "evening", "morning"), LONDON_NIGHTS)
+def test_a_night_block_over_a_london_clock_change(saturday: date, hours: int, evening: list[str],
+                                                  morning: list[str]) -> None:
+    zone = ZoneInfo(LONDON)
+    night = Block(5, time(22), time(6))
+    sunday = saturday + timedelta(days=1)
+    start = datetime.combine(saturday, time(22), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(sunday, time(6), tzinfo=zone).astimezone(UTC)
+    assert end - start == timedelta(hours=hours)
+    rules = make_rules([night], zone=LONDON, duration=60)
+    result = free_slots(rules, saturday, sunday, LONG_AGO)
+    assert [labels(v) for v in result.values()] == [evening, morning]
+    # half-hour slots: none in the skipped hour, the repeated hour once, every one inside the block
+    half = make_rules([night], zone=LONDON, duration=30)
+    slots = [s for v in free_slots(half, saturday, sunday, LONG_AGO).values() for s in v]
+    walls = [s.replace(tzinfo=None) for s in slots]
+    assert len(walls) == len(set(walls)) == 16 - (2 if hours == 7 else 0)
+    assert all(start <= s.astimezone(UTC) and s.astimezone(UTC) + half.duration <= end for s in slots)
+    for slot in slots:
+        assert check_start(half, slot.replace(tzinfo=None), LONG_AGO) == (slot.astimezone(UTC), None)
+    if hours == 7:
+        assert check_start(half, datetime(2026, 3, 29, 1, 30), LONG_AGO) == (None, Problem.DOES_NOT_EXIST)
+    else:  # 01:30 is the first (BST) one; the GMT one is not offered
+        assert check_start(half, datetime(2026, 10, 25, 1, 30), LONG_AGO)[0] == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+        assert "01:30 GMT" not in labels(slots)
+
+
 # --- clock changes ---------------------------------------------------------------------------------
 
 # 2026 transitions, as zoneinfo reports them: New York 8 Mar 02:00 -> 03:00 and 1 Nov 02:00 -> 01:00;
@@ -532,6 +684,9 @@ BEFORE_HOTSPOT = st.integers(-30, 0)  # within 2.5 hours before a clock change
 BLOCKS_A_DAY = st.integers(1, 3)
 BLOCK_LENGTH = st.one_of(st.integers(1, 36), st.integers(1, 100))  # often up to three hours
 BREAK = st.integers(0, 30)
+NIGHTS = st.sampled_from([False, False, False, True])  # the day's last block runs overnight
+EVENING = st.integers(216, 287)  # 18:00-23:55
+START_SECONDS = st.one_of(st.just(0), st.just(0), st.integers(1, 59 * 10**6 + 999_999))  # in microseconds
 NEAR_RANGE = st.integers(-288, 15 * 288)  # 5-minute units from the range's first midnight (UTC)
 NEAR_HOTSPOT = st.integers(-48, 48)  # 5-minute units around a clock change
 SECONDS = st.one_of(st.just(0), st.integers(-59, 59))
@@ -541,21 +696,37 @@ BOOLEANS = st.booleans()
 
 @st.composite
 def block_lists(draw: st.DrawFn, hotspot: datetime | None) -> list[Block]:
-    """1-3 blocks on random weekdays; near `hotspot` (a local clock change) on its weekday, when given."""
+    """1-3 blocks on random weekdays; near `hotspot` (a local clock change) on its weekday, when given.
+
+    The last block of a day may run to midnight or overnight into the next day (then it may overlap
+    that day's first blocks, which the engine must cope with); a start may carry seconds, as old data
+    does. Evening starts before a hotspot make nights that cross a clock change.
+    """
     weekdays = draw(WEEKDAYS) | ({hotspot.weekday()} if hotspot else set())
     blocks = []
     for weekday in sorted(weekdays):
         if hotspot and weekday == hotspot.weekday() and draw(BOOLEANS):
             cursor = max(0, (hotspot.hour * 60 + hotspot.minute) // 5 + draw(BEFORE_HOTSPOT))
+        elif hotspot and (weekday + 1) % 7 == hotspot.weekday() and draw(BOOLEANS):
+            cursor = draw(EVENING)  # the night before a clock change
         else:
             cursor = draw(NIGHT_OR_DAY)  # often in the night, when clocks change
         for _ in range(draw(BLOCKS_A_DAY)):
             end = cursor + draw(BLOCK_LENGTH)
-            if end > 287:  # 23:55 is the latest end a `time` allows on the grid
-                break
-            blocks.append(Block(weekday, _clock(cursor), _clock(end)))
+            if end >= 288 or draw(NIGHTS):
+                end = min(end, cursor + 288)
+                blocks.append(Block(weekday, _start_clock(cursor, draw(START_SECONDS)), _clock(end % 288)))
+                break  # ends at midnight or the next day
+            blocks.append(Block(weekday, _start_clock(cursor, draw(START_SECONDS)), _clock(end)))
             cursor = end + draw(BREAK)
+            if cursor >= 288:
+                break
     return draw(st.permutations(blocks))
+
+
+def _start_clock(units: int, seconds: int) -> time:
+    """A block start, sometimes with seconds and microseconds (data from before whole minutes)."""
+    return _clock(units).replace(second=seconds // 10**6, microsecond=seconds % 10**6)
 
 
 @st.composite
@@ -634,9 +805,23 @@ def _instant(wall: datetime, zone: ZoneInfo) -> datetime | None:
     return min(real) if real else None
 
 
+def _walls(day: date, block: Block) -> tuple[datetime, datetime]:
+    """The naive wall-clock start and end of the block starting on `day`, as the rules say: an end at
+    or before the start is the next day's."""
+    end_day = day + timedelta(days=1) if block.end <= block.start else day
+    return datetime.combine(day, block.start), datetime.combine(end_day, block.end)
+
+
+def _first_grid_wall(day: date, block: Block) -> datetime:
+    """The block's first slot time: its start, or the next whole minute after a start with seconds."""
+    start = _walls(day, block)[0]
+    whole = start.replace(second=0, microsecond=0)
+    return whole if whole == start else whole + MINUTE
+
+
 def _block_end(day: date, block: Block, zone: ZoneInfo) -> datetime:
     """The instant a block ends: its wall end's first occurrence, or, in a skipped hour, the jump."""
-    wall = datetime.combine(day, block.end)
+    wall = _walls(day, block)[1]
     instant = _instant(wall, zone)
     if instant is not None:
         return instant
@@ -647,11 +832,16 @@ def _block_end(day: date, block: Block, zone: ZoneInfo) -> datetime:
 
 
 def _grid_walls(day: date, block: Block, grid: timedelta) -> list[datetime]:
-    walls, wall = [], datetime.combine(day, block.start)
-    while wall < datetime.combine(day, block.end):
+    walls, wall = [], _first_grid_wall(day, block)
+    while wall < _walls(day, block)[1]:
         walls.append(wall)
         wall += grid
     return walls
+
+
+def _occurrences(rules: Rules, day: date) -> list[tuple[date, Block]]:
+    """The blocks that may hold slots starting on `day`: that day's and the night before's."""
+    return [(d, b) for d in (day - timedelta(days=1), day) for b in rules.blocks if b.weekday == d.weekday()]
 
 
 def reference(rules: Rules, first_day: date, last_day: date, now: datetime,
@@ -664,12 +854,12 @@ def reference(rules: Rules, first_day: date, last_day: date, now: datetime,
     out: dict[date, list[datetime]] = {}
     day = first_day
     while day <= last_day and day <= horizon:
-        slots = []
-        for block in sorted((b for b in rules.blocks if b.weekday == day.weekday()), key=lambda b: b.start):
-            block_end = _block_end(day, block, zone)
-            for wall in _grid_walls(day, block, grid):
+        slots = set()
+        for block_day, block in _occurrences(rules, day):
+            block_end = _block_end(block_day, block, zone)
+            for wall in _grid_walls(block_day, block, grid):
                 start = _instant(wall, zone)
-                if start is None:
+                if start is None or wall.date() != day:
                     continue
                 end = start + rules.duration  # UTC arithmetic: real elapsed time
                 if end > block_end or start < now + rules.min_notice:
@@ -678,8 +868,8 @@ def reference(rules: Rules, first_day: date, last_day: date, now: datetime,
                     continue
                 if any(start - before < a.end + after and a.start - before < end + after for a in appointments):
                     continue
-                slots.append(start)
-        out[day] = slots
+                slots.add(start)
+        out[day] = sorted(slots)
         day += timedelta(days=1)
     return out
 
@@ -742,10 +932,10 @@ def test_property_every_slot_obeys_every_rule(scenario: dict) -> None:
             end = start + rules.duration
             assert _instant(wall, zone) == start  # exists, first occurrence
             homes = [
-                b for b in rules.blocks
-                if b.weekday == day.weekday() and b.start <= wall.time() < b.end
-                and (wall - datetime.combine(day, b.start)) % rules.grid == timedelta(0)
-                and end <= _block_end(day, b, zone)
+                (d, b) for d, b in _occurrences(rules, day)
+                if _walls(d, b)[0] <= wall < _walls(d, b)[1]  # never before the provider starts
+                and (wall - _first_grid_wall(d, b)) % rules.grid == timedelta(0)
+                and end <= _block_end(d, b, zone)  # ...nor ends after the block does
             ]
             assert homes, f"{slot} is not on a block's grid or runs past its end"
             assert start >= now + rules.min_notice
@@ -785,10 +975,11 @@ def test_property_check_start_agrees_with_free_slots(scenario: dict, picks: list
     span_days = (scenario["last_day"] - scenario["first_day"]).days + 1
     candidates = [
         wall
-        for day in (scenario["first_day"] + timedelta(days=n) for n in range(span_days))
+        for day in (scenario["first_day"] + timedelta(days=n) for n in range(-1, span_days))
         for block in sorted(rules.blocks, key=lambda b: (b.weekday, b.start))
         if block.weekday == day.weekday()
         for wall in _grid_walls(day, block, rules.grid)
+        if scenario["first_day"] <= wall.date() <= scenario["last_day"]  # a night may start the day before
     ]
     for pick in picks if candidates else []:
         wall = candidates[pick % len(candidates)]
@@ -810,3 +1001,36 @@ def test_a_clock_change_late_in_the_evening_is_noticed() -> None:
     block_end = _block_end(before.date(), case["rules"].blocks[0], zone)
     assert all(s.astimezone(UTC) + case["rules"].duration <= block_end for s in slots)
     assert {day: [s.astimezone(UTC) for s in v] for day, v in _run(case).items()} == reference(**case)
+
+
+NIGHT_STARTS, NIGHT_ENDS = st.integers(17, 21), st.integers(5, 9)  # whole hours
+NIGHT_DURATIONS = st.sampled_from([5, 10, 15, 30])  # divide every clock change (Lord Howe's is 30 minutes)
+
+
+@PROPERTY_SETTINGS
+@given(st.sampled_from([z for z in ZONES if TRANSITIONS[z]]), st.data(), NIGHT_STARTS, NIGHT_ENDS, NIGHT_DURATIONS)
+def test_property_a_night_over_a_clock_change_has_a_slot_for_each_wall_time_once(
+    zone_name: str, data: st.DataObject, start_hour: int, end_hour: int, minutes: int
+) -> None:
+    """A night block around a clock change: as many slots as real time allows minus the repeated wall
+    times (offered once), none in skipped time, each inside the block, and each date the slot's own."""
+    zone = ZoneInfo(zone_name)
+    change = data.draw(st.sampled_from(TRANSITIONS[zone_name]))
+    local = (change - MINUTE).astimezone(zone)
+    evening = local.date() if local.hour >= 12 else local.date() - timedelta(days=1)
+    night = Block(evening.weekday(), time(start_hour), time(end_hour))
+    rules = make_rules([night], zone=zone_name, duration=minutes)
+    result = free_slots(rules, evening, evening + timedelta(days=1), LONG_AGO)
+    start = _instant(datetime.combine(evening, night.start), zone)
+    end = _block_end(evening, night, zone)
+    assert start is not None
+    offsets = [t.astimezone(zone).utcoffset() for t in (start, end)]
+    repeated = max(timedelta(0), offsets[0] - offsets[1])
+    slots = [s for v in result.values() for s in v]
+    assert len(slots) == (end - start - repeated) // rules.duration
+    for day, day_slots in result.items():
+        for slot in day_slots:
+            assert slot.date() == day and _instant(slot.replace(tzinfo=None), zone) == slot.astimezone(UTC)
+            assert start <= slot.astimezone(UTC) and slot.astimezone(UTC) + rules.duration <= end
+    walls = [s.replace(tzinfo=None) for s in slots]
+    assert len(set(walls)) == len(walls)
