@@ -130,8 +130,8 @@ def _send(person: User, appointment: Appointment, mail: Mail, calendar: bool = T
           preference: str | None = None) -> None:
     if person.deleted_at is not None or (preference is not None and not getattr(person, preference)):
         return
-    context = dict(person=person, appointment=appointment, mail=mail, times=_times(appointment, person),
-                   lines=[line for line in mail.lines if line])
+    context = dict(person=person, appointment=appointment, mail=mail, subject=mail.subject,
+                   times=_times(appointment, person), lines=[line for line in mail.lines if line])
     enqueue(person.email, mail.subject, render_template("email/appointment.txt", **context),
             render_template("email/appointment.html", **context),
             ics=appointment_ics(appointment) if calendar else None, user_id=person.id, appointment_id=appointment.id)
@@ -156,6 +156,6 @@ def password_changed(person: User, reset_link: str) -> None:
 
 
 def _account_mail(person: User, subject: str, heading: str, link: str | None, lines: list[str]) -> None:
-    context = dict(person=person, heading=heading, link=link, lines=lines)
+    context = dict(person=person, subject=subject, heading=heading, link=link, lines=lines)
     enqueue(person.email, subject, render_template("email/account.txt", **context),
             render_template("email/account.html", **context), user_id=person.id)
