@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -12,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from booking import htmx
 from booking.auth.access import role_required
 from booking.domain.roles import Role
+from booking.domain.status import HOLDS_TIME
 from booking.extensions import db
 from booking.models import Appointment
 from booking.models.queries import appointment_details
@@ -20,29 +22,80 @@ from booking.patient import bp, calendar, params
 from booking.patient.forms import CancelForm, RescheduleForm
 from booking.services import booking
 from booking.services.errors import Conflict, NotFound, ServiceError
+from booking.views import MAX_PAGE
 
 
 def cutoff() -> timedelta:
     return timedelta(hours=current_app.config["CANCEL_CUTOFF_HOURS"])
 
 
+#: Upcoming appointments shown at most; booking rules (one request a day, the horizon) keep real lists short.
+UPCOMING_MAX = 100
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of the history: `per_page` appointments after skipping `(number - 1) * per_page`."""
+
+    items: list[Appointment]
+    number: int
+    has_next: bool
+
+
 @bp.get("/me/appointments")
 @role_required(Role.PATIENT)
 def appointments():  # type: ignore[no-untyped-def]
+    """What still stands first (soonest first), then everything else, newest first, a page at a time.
+
+    Upcoming holds only appointments that still hold their time (pending or approved, not yet over);
+    a cancelled or declined one goes to the history even when its date is ahead. Each page costs two
+    bounded queries on the (patient, start) index, whatever the length of the history.
+    """
     now = utcnow()
-    mine = db.session.scalars(
-        sa.select(Appointment)
-        .where(Appointment.patient_id == current_user.id)
-        .options(*appointment_details(), selectinload(Appointment.events))
-        .order_by(Appointment.start_at)
-    ).all()
-    upcoming = [a for a in mine if a.end_at >= now]
-    past = [a for a in reversed(mine) if a.end_at < now]
-    token = _fingerprint([[(a.id, a.status, a.status_reason, a.start_at) for a in part] for part in (upcoming, past)])
+    number = _page_number()
+    history = _history(current_user.id, now, number, current_app.config["PER_PAGE"])
+    upcoming = _upcoming(current_user.id, now) if number == 1 else []
+    token = _fingerprint([number, history.has_next, *[(a.id, a.status, a.status_reason, a.start_at)
+                                                       for a in (*upcoming, *history.items)]])
     if _unchanged(token):
         return Response(status=204)
     return htmx.render("patient/appointments.html", "patient/_appointment_lists.html",
-                       upcoming=upcoming, past=past, token=token)
+                       upcoming=upcoming[:UPCOMING_MAX], more_upcoming=len(upcoming) > UPCOMING_MAX,
+                       history=history, token=token)
+
+
+def _standing(now: datetime) -> sa.ColumnElement[bool]:
+    """Still ahead (or under way) and holding its time."""
+    return sa.and_(Appointment.status.in_([s.value for s in HOLDS_TIME]), Appointment.end_at >= now)
+
+
+def _upcoming(patient_id: int, now: datetime) -> list[Appointment]:
+    return list(db.session.scalars(
+        sa.select(Appointment).where(Appointment.patient_id == patient_id, _standing(now))
+        .options(*appointment_details(), selectinload(Appointment.events))
+        .order_by(Appointment.start_at, Appointment.id).limit(UPCOMING_MAX + 1)
+    ))
+
+
+def _history(patient_id: int, now: datetime, number: int, per_page: int) -> HistoryPage:
+    """One more row than the page shows says whether there is a next page, without counting them all."""
+    rows = list(db.session.scalars(
+        sa.select(Appointment).where(Appointment.patient_id == patient_id, sa.not_(_standing(now)))
+        .options(*appointment_details(), selectinload(Appointment.events))
+        .order_by(Appointment.start_at.desc(), Appointment.id.desc())
+        .offset((number - 1) * per_page).limit(per_page + 1)
+    ))
+    if number > 1 and not rows:
+        abort(404, "There is no such page of your appointments.")
+    return HistoryPage(rows[:per_page], number, len(rows) > per_page)
+
+
+def _page_number() -> int:
+    """`page` as a positive number: missing or not a number is the first page; past MAX_PAGE is a 404."""
+    number = request.args.get("page", 1, type=int) or 1
+    if number > MAX_PAGE:
+        abort(404)
+    return max(number, 1)
 
 
 @bp.get("/me/appointments/<id:appointment_id>")
