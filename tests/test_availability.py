@@ -389,7 +389,8 @@ def test_notice_and_horizon_across_midnight() -> None:
     assert clocks(free_slots(rules, FRIDAY, SATURDAY, now)[FRIDAY]) == ["23:00"]  # 22:00 is too soon
     assert check_start(rules, datetime(2026, 6, 6, 1), now) == (None, Problem.BEYOND_HORIZON)
     tomorrow = make_rules([NIGHT], duration=60, notice=120, horizon=1)
-    assert clocks(free_slots(tomorrow, SATURDAY, SATURDAY, utc(FRIDAY, "23:30"))[SATURDAY]) == every("02:00", "05:00", 60)
+    saturday = free_slots(tomorrow, SATURDAY, SATURDAY, utc(FRIDAY, "23:30"))[SATURDAY]
+    assert clocks(saturday) == every("02:00", "05:00", 60)
 
 
 def test_fits_schedule_knows_night_blocks() -> None:
@@ -421,7 +422,8 @@ def test_blocks_overlap_across_midnight_and_the_end_of_the_week(a: Block, b: Blo
 # from the Saturday 22:00 to Sunday 06:00 lasts 7 and 9 real hours.
 LONDON_NIGHTS = [
     pytest.param(
-        date(2026, 3, 28), 7, ["22:00 GMT", "23:00 GMT"], ["00:00 GMT", "02:00 BST", "03:00 BST", "04:00 BST", "05:00 BST"],
+        date(2026, 3, 28), 7, ["22:00 GMT", "23:00 GMT"],
+        ["00:00 GMT", "02:00 BST", "03:00 BST", "04:00 BST", "05:00 BST"],
         id="spring-forward",
     ),
     pytest.param(
@@ -455,7 +457,8 @@ def test_a_night_block_over_a_london_clock_change(saturday: date, hours: int, ev
     if hours == 7:
         assert check_start(half, datetime(2026, 3, 29, 1, 30), LONG_AGO) == (None, Problem.DOES_NOT_EXIST)
     else:  # 01:30 is the first (BST) one; the GMT one is not offered
-        assert check_start(half, datetime(2026, 10, 25, 1, 30), LONG_AGO)[0] == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+        first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+        assert check_start(half, datetime(2026, 10, 25, 1, 30), LONG_AGO) == (first, None)
         assert "01:30 GMT" not in labels(slots)
 
 
