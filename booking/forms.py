@@ -20,6 +20,19 @@ class Form(FlaskForm):
     is not a string (a 500); a NUL inside JSON also passed the check for control characters.
     """
 
+    class Meta:
+        def render_field(self, field: Any, render_kw: dict[str, Any]) -> Any:
+            """Hidden inputs are rendered with neither `id` nor `required`.
+
+            A page holds several forms, each with its hidden CSRF token, and an id on each would be the
+            same id many times; no label points at a hidden input, so it needs none. `required` (which
+            WTForms adds for DataRequired) is not allowed on a hidden input: the server checks those.
+            """
+            asked = render_kw.get("type") or (field.render_kw or {}).get("type")
+            if (asked or getattr(field.widget, "input_type", None)) == "hidden":
+                render_kw = {"id": False, "required": False, **render_kw}
+            return super().render_field(field, render_kw)
+
     def __init__(self, formdata: Any = _FROM_REQUEST, **kwargs: Any) -> None:
         if formdata is _FROM_REQUEST:  # as FlaskForm does, without the files and the JSON
             submitted = has_request_context() and request.method in SUBMIT_METHODS

@@ -143,3 +143,31 @@ def test_every_html_email_is_valid_html(app):  # type: ignore[no-untyped-def]
     assert len(documents) >= 20, sorted(documents)
     assert not problems, report(problems, len(documents))
     assert all(h1_count(html) == 1 for html in documents.values())
+
+
+# --- the sources of what the checker found -------------------------------------------------------------
+
+
+def test_machine_times_are_utc_to_the_second():  # type: ignore[no-untyped-def]
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from booking.views import machine_time
+
+    assert machine_time(datetime(2026, 11, 23, 9, 30, 5, 123456, tzinfo=timezone.utc)) == "2026-11-23T09:30:05Z"
+    assert machine_time(datetime(2026, 7, 1, 10, 0, tzinfo=ZoneInfo("Europe/London"))) == "2026-07-01T09:00:00Z"
+    assert machine_time(datetime(2026, 7, 1, 10, 0, 0, 1)) == "2026-07-01T10:00:00Z"  # stored times are UTC
+
+
+def test_hidden_inputs_carry_no_id_and_no_required(make_app):  # type: ignore[no-untyped-def]
+    """Several forms on one page each carry a CSRF token: one id many times, and `required` is not
+    allowed on a hidden input. Visible fields keep both."""
+    from booking.auth.forms import LoginForm
+    from booking.patient.forms import BookingForm
+
+    with make_app(WTF_CSRF_ENABLED=True).test_request_context():
+        booking = BookingForm(formdata=None, service_id=1, start="2026-01-01T10:00")
+        hidden = [str(booking.service_id(type="hidden")), *str(booking.hidden_tag()).split("\n")]
+        login = str(LoginForm().email())
+    assert len(hidden) == 3 and all(' id="' not in h and "required" not in h for h in hidden), hidden
+    assert 'id="email"' in login and "required" in login
