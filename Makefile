@@ -12,6 +12,8 @@ export FLASK_APP := wsgi
 # make run serves plain http on this machine: cookies cannot require HTTPS there.
 run: export BOOKING_SESSION_COOKIE_SECURE ?= false
 run: export BOOKING_REMEMBER_COOKIE_SECURE ?= false
+# Links in e-mails and calendar files lead here, and it is the one Host the server answers to.
+run: export BOOKING_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test install test-tools migrate clean
 
@@ -23,7 +25,7 @@ run: install instance/config.py
 	@echo "    admin    admin@demo.test"
 	@echo "    staff    staff1@demo.test ... staff6@demo.test"
 	@echo "    patient  patient1@demo.test ... patient12@demo.test"
-	@echo "  Serving http://$(HOST):$(PORT)"
+	@echo "  Serving $$BOOKING_BASE_URL"
 	@echo
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 

@@ -1,4 +1,5 @@
-"""Wait for a running server's /healthz, then log in as each demo role and check where it lands."""
+"""Wait for a running server's /healthz, log in as each demo role and check where it lands, and check that
+a forged Host header is refused."""
 from __future__ import annotations
 
 import http.cookiejar
@@ -41,6 +42,20 @@ def login(email: str, expected_path: str) -> None:
     print(f"smoke: {email} logged in and landed on {landed}")
 
 
+def forged_host_refused() -> None:
+    """A Host header other than the configured address (BOOKING_BASE_URL, which make run sets) gets 400."""
+    request = urllib.request.Request(BASE + "/auth/reset", headers={"Host": "evil.example"})
+    try:
+        urllib.request.urlopen(request, timeout=10)
+    except urllib.error.HTTPError as error:
+        if error.code == 400:
+            print("smoke: a forged Host header is answered 400")
+            return
+        sys.exit(f"a forged Host header was answered {error.code}, expected 400")
+    sys.exit("a forged Host header was answered 200, expected 400")
+
+
 wait_for_health()
 for email, path in ROLES.items():
     login(email, path)
+forged_host_refused()

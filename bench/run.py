@@ -94,6 +94,7 @@ def bench_env(folder: Path) -> dict[str, str]:
         "FLASK_APP": "wsgi",
         "BOOKING_DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite'}",
         "BOOKING_SECRET_KEY": secrets.token_urlsafe(32),
+        "BOOKING_BASE_URL": f"http://{HOST}",  # start_gunicorn adds the port it serves on
         # A rate limiter (when the app has one) would answer 429 to a load generator: measure the app.
         "BOOKING_RATELIMIT_ENABLED": "false",
         # The benchmark speaks plain http on this machine, so its login cookie cannot be HTTPS-only.
@@ -121,6 +122,7 @@ def free_port() -> int:
 
 
 def start_gunicorn(env: dict[str, str], port: int, workers: int, logfile: Path) -> subprocess.Popen:
+    env = {**env, "BOOKING_BASE_URL": f"http://{HOST}:{port}"}  # the address links are built for
     with logfile.open("wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{HOST}:{port}",

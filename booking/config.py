@@ -6,18 +6,28 @@ developer's instance file or environment by accident.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask
 
 #: Used only when running with the debugger or under tests; never valid in production.
 DEVELOPMENT_SECRET_KEY = "development-only-not-secret"
+#: The public address when none is configured: `flask run`'s own under the debugger, the test client's under tests.
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+TESTING_BASE_URL = "http://localhost"
 
 
 class Defaults:
     """Defaults that are safe everywhere; production overrides secrets and the database."""
 
     SECRET_KEY: str | None = None
+    # The address people reach the site at (https://booking.clinic.example): every link in e-mails, feeds
+    # and calendar files is built from it, never from the request. Required outside development and tests.
+    BASE_URL: str | None = None
+    # Host names requests may carry besides BASE_URL's (Flask answers 400 to any other Host header).
+    TRUSTED_HOSTS: list[str] = []
     DATABASE_URL: str | None = None  # default: SQLite in the instance folder
     TIMEZONE = "Europe/London"  # the clinic's zone; providers may have their own
     CLINIC_NAME = "Riverside Clinic"
@@ -50,6 +60,7 @@ class Defaults:
     BOOKINGS_PER_ACCOUNT = "30 per hour"  # booking attempts, won or lost
     BOOKINGS_PER_ADDRESS = "120 per hour"
     TRUSTED_PROXIES = 0  # how many proxies in front set X-Forwarded-For/-Proto (1 behind nginx)
+    TRUST_FORWARDED_HOST = False  # believe those proxies' X-Forwarded-Host (still one of TRUSTED_HOSTS)
     # Request bodies (Flask's own settings): larger ones answer 413 before any of it is parsed or written.
     MAX_CONTENT_LENGTH = 1024 * 1024  # a whole body; no form here takes more than a few KB, and none uploads
     MAX_FORM_MEMORY_SIZE = 64 * 1024  # one form field (the longest, notes, is 2,000 characters)
@@ -79,6 +90,7 @@ def load(app: Flask, config: Mapping[str, Any] | None) -> None:
     else:
         app.config.from_mapping(config)
     _require_secret_key(app)
+    _require_base_url(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config["DATABASE_URL"], app.instance_path)
     app.config.setdefault("SQLALCHEMY_RECORD_QUERIES", False)
 
@@ -95,6 +107,100 @@ def _require_secret_key(app: Flask) -> None:
         "(or SECRET_KEY in instance/config.py) to a long random string, for example the output of "
         "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
     )
+
+
+def _require_base_url(app: Flask) -> None:
+    """Links we send must lead to our own site whoever asked for them: refuse to start a real site
+    without its public address, and trust no Host header but that address's (and TRUSTED_HOSTS)."""
+    url = app.config.get("BASE_URL")
+    if not url:
+        if not (app.debug or app.testing):
+            raise RuntimeError(
+                "BOOKING_BASE_URL is not set. Set the environment variable BOOKING_BASE_URL (or BASE_URL in "
+                "instance/config.py) to the address people use to reach the site, for example "
+                "https://booking.clinic.example: links in e-mails and calendar files are built from it."
+            )
+        url = TESTING_BASE_URL if app.testing else DEVELOPMENT_BASE_URL
+    app.config["BASE_URL"] = public_base_url(url)
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config["BASE_URL"], app.config.get("TRUSTED_HOSTS"))
+
+
+def public_base_url(url: Any) -> str:
+    """BASE_URL checked and spelled one way: http or https, a host, an optional path, nothing else."""
+
+    def refuse(why: str) -> RuntimeError:
+        return RuntimeError(f"BOOKING_BASE_URL {url!r} is not a usable public address: {why}. "
+                            "Use a plain address such as https://booking.clinic.example")
+
+    if not isinstance(url, str):
+        raise refuse("it is not text")
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError as error:
+        raise refuse(str(error)) from error
+    if parts.scheme.lower() not in ("http", "https"):
+        raise refuse("it must start with https:// (or http://)")
+    if not parts.hostname:
+        raise refuse("it has no host name")
+    if not re.fullmatch(r"[a-z0-9.-]+|[0-9a-f:.]+", parts.hostname):
+        raise refuse("write the host name in ASCII (an international name in its xn-- form)")
+    if parts.username is not None or parts.password is not None:
+        raise refuse("it must not carry a user name or password")
+    if parts.query or parts.fragment or "?" in text or "#" in text:
+        raise refuse("it must not have a query (?) or a fragment (#)")
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
+
+
+def trusted_hosts(base_url: str, extra: Any) -> list[str]:
+    """BASE_URL's host first, then the configured others (a list, or text separated by commas or spaces).
+
+    Flask compares them without the port; a name starting with a dot also admits its subdomains."""
+    host = urlsplit(base_url).hostname or ""
+    names = [f"[{host}]" if ":" in host else host]
+    if isinstance(extra, str):
+        extra = re.split(r"[\s,]+", extra)
+    if extra is not None and (not isinstance(extra, (list, tuple)) or not all(isinstance(n, str) for n in extra)):
+        raise RuntimeError(f"BOOKING_TRUSTED_HOSTS {extra!r} must be host names, "
+                           "for example \"booking.example, .clinic.example\"")
+    for name in extra or ():
+        name = name.strip().lower()
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def clinic_addresses(app: Flask) -> None:
+    """Settle CLINIC_EMAIL and MAIL_DEFAULT_SENDER, the addresses every e-mail and invitation speaks for.
+
+    Without CLINIC_EMAIL the address of a configured MAIL_DEFAULT_SENDER serves (so a site set up before
+    the setting keeps its From, and its calendar UIDs, which carry the sender's domain), then
+    appointments@ the public site's host (BASE_URL, without "www."). A development or test run with
+    neither gets a placeholder that receives nothing; a real site without any is warned at start,
+    because its invitations would name an organizer nobody reads.
+    """
+    config = app.config
+    address = config.get("CLINIC_EMAIL")
+    sender = config.get("MAIL_DEFAULT_SENDER")
+    if not address and sender:
+        address = str(sender[1]) if isinstance(sender, (tuple, list)) else parseaddr(sender)[1]
+    if not address:
+        host = urlsplit(config.get("BASE_URL") or "").hostname or ""
+        if "." in host and not host.replace(".", "").isdigit():
+            address = f"appointments@{host.removeprefix('www.')}"
+    if not address:
+        address = PLACEHOLDER_CLINIC_EMAIL
+        if not (app.debug or app.testing):
+            log.warning("BOOKING_CLINIC_EMAIL is not set: e-mails come from %s, which receives nothing, and "
+                        "invitations name it as their organizer. Set it to the clinic's address.", address)
+    local, _, domain = address.rpartition("@")
+    if not local or "." not in domain or any(c.isspace() or c in '<>,;"' for c in address):
+        raise RuntimeError(f"CLINIC_EMAIL must be one e-mail address such as appointments@clinic.example, "
+                           f"not {address!r}")
+    config["CLINIC_EMAIL"] = address
+    if not sender:
+        config["MAIL_DEFAULT_SENDER"] = formataddr((config["CLINIC_NAME"], address))
 
 
 def database_uri(url: str | None, instance_path: str) -> str:

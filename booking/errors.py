@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from booking import htmx
@@ -28,11 +30,13 @@ MESSAGES = {
     500: ("Something went wrong", "We could not finish this. Nothing was saved; please try again."),
 }
 CSRF_MESSAGE = "The form expired or did not come from this site. Please reload the page and try again."
+UNTRUSTED_HOST = "This site does not answer to that address."
 KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 
 
 def init_errors(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(SecurityError, _untrusted_host)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
 
@@ -41,6 +45,24 @@ def _csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
     security_event("csrf_failed", "CSRF check failed", logging.WARNING, reason=error.description,
                    endpoint=request.endpoint, method=request.method)
     return error_response(400, CSRF_MESSAGE)
+
+
+def _untrusted_host(error: SecurityError):  # type: ignore[no-untyped-def]
+    """Flask refused the Host header (not one of TRUSTED_HOSTS) before routing: no view ran."""
+    security_event("host_refused", "request for a host that is not trusted", logging.WARNING,
+                   host=(request.headers.get("Host") or "")[:255])
+    return error_response(400, UNTRUSTED_HOST)
+
+
+def _public_host_for_refused_request() -> None:
+    """A request whose Host was refused has no URL adapter, and reading its host raises again: the
+    error page (links, logs) is built for the public address instead, never for the one asked for."""
+    if request_ctx.url_adapter is not None:
+        return
+    public = urlsplit(current_app.config["BASE_URL"])
+    request.host = public.netloc  # type: ignore[misc]
+    request_ctx.url_adapter = current_app.url_map.bind(
+        public.netloc, script_name=request.script_root or "/", url_scheme=request.scheme)
 
 
 def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
@@ -70,6 +92,7 @@ def _description(error: HTTPException) -> str | None:
 
 
 def error_response(code: int, message: str | None = None):  # type: ignore[no-untyped-def]
+    _public_host_for_refused_request()
     title, default_message = MESSAGES.get(code) or (
         HTTP_STATUS_CODES.get(code, "Error"), MESSAGES[500 if code >= 500 else 400][1]
     )

@@ -1,5 +1,8 @@
 """Security headers sent with every response, secure cookies, and trusting a proxy in front.
 
+The Host header is checked by Flask against TRUSTED_HOSTS (BASE_URL's host and any others configured,
+see config.py); a forwarded host is believed only when TRUST_FORWARDED_HOST says the proxy sets it.
+
 The policy allows scripts and styles from this site only: no inline script, no inline style, no
 eval (htmx runs with allowEval and its injected indicator styles off, see base.html). Pages are not
 stored by browsers or shared caches (they carry personal data or a form's CSRF token); only the
@@ -36,7 +39,10 @@ def init_security(app: Flask) -> None:
     app.after_request(_security_headers)
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:  # the client's address and scheme come from X-Forwarded-* set by that many proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+        # The Host only when the proxy is said to set X-Forwarded-Host itself: a proxy that passes on a
+        # client's header would let anyone choose it. Either way it must be one of TRUSTED_HOSTS.
+        host = proxies if app.config.get("TRUST_FORWARDED_HOST") else 0
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=host)  # type: ignore[method-assign]
 
 
 def _security_headers(response: Response) -> Response:

@@ -1,10 +1,10 @@
 """Small helpers shared by the blueprints' views and templates."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, has_request_context, request
 from flask import url_for as flask_url_for
@@ -90,17 +90,6 @@ def initials(name: str) -> str:
     return "".join(w[0] for w in words[:1] + words[1:][-1:]).upper()
 
 
-def machine_time(instant: datetime) -> str:
-    """"2026-11-23T09:30:00Z": an instant as a `<time datetime>` attribute (and any machine) reads it.
-
-    In UTC and to the second: HTML allows at most three digits of a fraction of a second, where
-    Python's isoformat writes six. A time without a zone is UTC, as every stored time is.
-    """
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=timezone.utc)
-    return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 @lru_cache(maxsize=16_384)
 def _cached_url(script_root: str, endpoint: str, values: tuple[tuple[str, Any], ...]) -> str:
     return flask_url_for(endpoint, **dict(values))
@@ -122,15 +111,24 @@ def url_for(endpoint: str, **values: Any) -> str:
     return _cached_url(request.script_root, endpoint, key)
 
 
+def public_url(endpoint: str, **values: Any) -> str:
+    """The absolute address of `endpoint` on the public site (BASE_URL), for links that leave the site:
+    e-mails, calendar files, feeds, the feed address people copy. Never built from the request, whose
+    Host header the client chose; works outside requests too (commands send mail)."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
+
+
 def init_templates(app: Any) -> None:
     app.jinja_env.globals["url_for"] = url_for
+    app.jinja_env.globals["public_url"] = public_url
     app.context_processor(template_context)
     app.url_map.converters["id"] = IdConverter
     app.before_request(refuse_control_characters)
     app.add_template_filter(format_local, "local")
     app.add_template_filter(money, "money")
     app.add_template_filter(initials, "initials")
-    app.add_template_filter(machine_time, "machine_time")
 
 
 def home_url(user: Any) -> str:

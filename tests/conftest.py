@@ -28,6 +28,7 @@ IN_CI = os.environ.get("CI") == "true"
 BASE_CONFIG: dict[str, Any] = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key",
+    "BASE_URL": "http://localhost",  # the test client's own host: links in mail lead back to it
     "WTF_CSRF_ENABLED": False,
     "MAIL_SUPPRESS_SEND": True,
     "SQLITE_BUSY_TIMEOUT_MS": 30_000,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -79,14 +80,17 @@ def live(make_app, smtp, backend) -> Iterator[Live]:  # type: ignore[no-untyped-
     """The app on a free port of 127.0.0.1, with real CSRF, sending mail to the test SMTP server."""
     assert backend.name == "sqlite", "browser tests run on SQLite (see pytest_collection_modifyitems)"
     box, port = smtp
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # bound first: the app's address needs its port
+    listening.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{listening.getsockname()[1]}"
     app = make_app(WTF_CSRF_ENABLED=True, TESTING=False, DEBUG=False, MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
-                   MAIL_SUPPRESS_SEND=False, LIVE_REFRESH_SECONDS=2, LOG_JSON=False)
-    server = create_server(app, host="127.0.0.1", port=0, threads=8, clear_untrusted_proxy_headers=True)
+                   MAIL_SUPPRESS_SEND=False, LIVE_REFRESH_SECONDS=2, LOG_JSON=False, BASE_URL=url)
+    server = create_server(app, sockets=[listening], threads=8, clear_untrusted_proxy_headers=True)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
         with app.app_context():
-            yield Live(f"http://127.0.0.1:{server.effective_port}", app, box)
+            yield Live(url, app, box)
     finally:
         server.close()
         thread.join(timeout=10)

@@ -45,7 +45,9 @@ def test_environment_variables_configure_the_app(monkeypatch, tmp_path):  # type
     monkeypatch.setenv("BOOKING_CLINIC_NAME", "Env Clinic")
     monkeypatch.setenv("BOOKING_DATABASE_URL", f"sqlite:///{tmp_path}/env.sqlite")
     monkeypatch.setenv("BOOKING_MAIL_PORT", "2525")
+    monkeypatch.setenv("BOOKING_BASE_URL", "https://booking.env.example/")
     app = create_app()
+    assert app.config["BASE_URL"] == "https://booking.env.example"
     assert app.config["SECRET_KEY"] == "from-the-environment"
     assert app.config["CLINIC_NAME"] == "Env Clinic"
     assert app.config["MAIL_PORT"] == 2525  # JSON-parsed, as Flask-Mail needs

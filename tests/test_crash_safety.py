@@ -77,12 +77,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def server_env(database_url: str) -> dict[str, str]:
-    """The caller's environment without its BOOKING_* settings, plus this database and a key."""
+def server_env(database_url: str, port: int) -> dict[str, str]:
+    """The caller's environment without its BOOKING_* settings, plus this database, a key and the address."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOOKING_")}
     env.update({
         "BOOKING_DATABASE_URL": database_url,
         "BOOKING_SECRET_KEY": secrets.token_urlsafe(32),
+        "BOOKING_BASE_URL": f"http://{HOST}:{port}",
         "BOOKING_MAIL_SUPPRESS_SEND": "true",  # the outbox is delivered, but nothing leaves the machine
         "BOOKING_RATELIMIT_ENABLED": "false",  # sixteen logins from one address in a second are expected here
         "PYTHONUNBUFFERED": "1",
@@ -148,7 +149,7 @@ def gunicorn(tmp_path: Path) -> Iterator[Callable[[str], Gunicorn]]:
             process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"{HOST}:{port}",
                  "--timeout", "60", "--graceful-timeout", "5", *_no_control_socket(), "wsgi:app"],
-                cwd=ROOT, env=server_env(database_url), stdout=out, stderr=subprocess.STDOUT,
+                cwd=ROOT, env=server_env(database_url, port), stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,  # its own group: stopping it stops the workers
             )
         server = Gunicorn(process, port, log)

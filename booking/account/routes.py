@@ -23,6 +23,7 @@ from booking.services import accounts, erasure, profile
 from booking.services.errors import ServiceError
 from booking.services.export import personal_data
 from booking.services.notify import OPTIONAL_EMAILS, optional_emails_for
+from booking.views import public_url
 
 
 @bp.route("/account/", methods=["GET", "POST"])
@@ -86,7 +87,7 @@ def change_password():  # type: ignore[no-untyped-def]
         kept = bool(request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")))
         try:
             user = accounts.change_password(current_user.id, form.current_password.data, form.password.data,
-                                            url_for("auth.forgot_password", _external=True))
+                                            public_url("auth.forgot_password"))
         except ServiceError as error:
             attach_error(form, error)
         else:

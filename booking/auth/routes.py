@@ -17,7 +17,7 @@ from booking.models import User, write_transaction
 from booking.services import accounts, notify
 from booking.services.tokens import make_token, read_token
 from booking.services.errors import Invalid, ServiceError
-from booking.views import home_url
+from booking.views import home_url, public_url
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -106,7 +106,7 @@ def resend_verification():  # type: ignore[no-untyped-def]
 def send_verification(user: User) -> None:
     """Queue the confirmation e-mail (inside the caller's transaction)."""
     token = make_token("verify-email", {"id": user.id, "email": user.email})
-    notify.verify_email(user, url_for("auth.verify", token=token, _external=True))
+    notify.verify_email(user, public_url("auth.verify", token=token))
 
 
 RESET_SENT = ("If an account uses that address, we sent it a link to choose a new password. "
@@ -128,7 +128,7 @@ def forgot_password():  # type: ignore[no-untyped-def]
             if candidate is not None:
                 user = db.session.get(User, candidate.id)
                 token = make_token(RESET_PURPOSE, {"id": user.id, "pw": accounts.password_fingerprint(user)})
-                notify.password_reset(user, url_for("auth.reset_password", token=token, _external=True), minutes)
+                notify.password_reset(user, public_url("auth.reset_password", token=token), minutes)
         flash(RESET_SENT.format(minutes=minutes), "info")
         return htmx.go(url_for("auth.login"))
     status = 422 if form.is_submitted() else 200
@@ -148,7 +148,7 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         try:
             accounts.reset_password(user.id, payload["pw"], form.password.data,
-                                    url_for("auth.forgot_password", _external=True))
+                                    public_url("auth.forgot_password"))
         except Invalid as error:
             if error.field != "password":
                 abort(400, error.message)
