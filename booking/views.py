@@ -1,6 +1,7 @@
 """Small helpers shared by the blueprints' views and templates."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from functools import lru_cache
@@ -90,6 +91,17 @@ def initials(name: str) -> str:
     return "".join(w[0] for w in words[:1] + words[1:][-1:]).upper()
 
 
+def machine_time(instant: datetime) -> str:
+    """"2026-11-23T09:30:00Z": an instant as a `<time datetime>` attribute (and any machine) reads it.
+
+    In UTC and to the second: HTML allows at most three digits of a fraction of a second, where
+    Python's isoformat writes six. A time without a zone is UTC, as every stored time is.
+    """
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=timezone.utc)
+    return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 @lru_cache(maxsize=16_384)
 def _cached_url(script_root: str, endpoint: str, values: tuple[tuple[str, Any], ...]) -> str:
     return flask_url_for(endpoint, **dict(values))
@@ -129,6 +141,7 @@ def init_templates(app: Any) -> None:
     app.add_template_filter(format_local, "local")
     app.add_template_filter(money, "money")
     app.add_template_filter(initials, "initials")
+    app.add_template_filter(machine_time, "machine_time")
 
 
 def home_url(user: Any) -> str:
