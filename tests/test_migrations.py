@@ -113,3 +113,55 @@ def test_downgrading_a_step_keeps_the_data(empty_database):  # type: ignore[no-u
         assert (providers, kept) == (1, hours)
         upgrade()
         db.engine.dispose()
+
+
+def test_the_database_keeps_nights_and_whole_days_but_refuses_an_empty_block(app):  # type: ignore[no-untyped-def]
+    from datetime import time
+
+    from booking.models import WorkingHours
+    from tests.factories import make_provider
+
+    provider = make_provider(weekdays=range(0))
+    for start, end in ((time(22), time(6)), (time(18), time(0)), (time(0), time(0))):
+        db.session.add(WorkingHours(provider_id=provider.id, weekday=len(provider.working_hours), start_time=start,
+                                    end_time=end))
+        db.session.commit()
+        db.session.refresh(provider)
+    db.session.add(WorkingHours(provider_id=provider.id, weekday=5, start_time=time(9), end_time=time(9)))
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_downgrading_below_night_hours_refuses_while_nights_exist(empty_database, caplog):  # type: ignore[no-untyped-def]
+    """Migration 0007's downgrade keeps the data: it refuses (`flask db downgrade` exits 1 with the
+    message), names how many blocks, and changes nothing."""
+    from datetime import time
+
+    from booking.models import WorkingHours
+    from tests.factories import make_provider
+
+    app = build_app(empty_database)
+    with app.app_context():
+        upgrade()
+        provider = make_provider(weekdays=range(1))
+        db.session.add_all([WorkingHours(provider_id=provider.id, weekday=4, start_time=time(22), end_time=time(6)),
+                            WorkingHours(provider_id=provider.id, weekday=5, start_time=time(0), end_time=time(0))])
+        db.session.commit()
+        db.session.remove()
+        with pytest.raises(SystemExit):
+            downgrade(revision="0006_account_limits")
+        assert "2 block(s) of working hours end at midnight or the next day" in caplog.text
+        with db.engine.connect() as connection:
+            version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+            assert version != "0006_account_limits"
+            assert connection.execute(sa.text("SELECT count(*) FROM working_hours")).scalar() == 3
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DELETE FROM working_hours WHERE end_time <= start_time"))
+        downgrade(revision="0006_account_limits")
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT count(*) FROM working_hours")).scalar() == 1
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:  # the old check is back
+            connection.execute(sa.text("UPDATE working_hours SET end_time = start_time"))
+        upgrade()
+        db.engine.dispose()

@@ -11,6 +11,7 @@ Create Date: 2026-12-01 19:30:00
 
 """
 from alembic import op
+from alembic.util import CommandError
 import sqlalchemy as sa
 
 
@@ -33,7 +34,7 @@ def downgrade():
     overnight = op.get_bind().execute(
         sa.select(sa.func.count()).select_from(hours).where(hours.c.end_time <= hours.c.start_time)).scalar()
     if overnight:
-        raise RuntimeError(
+        raise CommandError(
             f"{overnight} block(s) of working hours end at midnight or the next day, which revision "
             "0006_account_limits cannot store; change or remove them first, then downgrade again."
         )
