@@ -54,3 +54,12 @@ def test_the_page_has_an_accessible_chart_and_the_same_numbers_as_a_table(app, c
     assert any(t.endswith("1 approved") for t in titles)
     assert "Utilisation this week" in html and "Waiting over 24 h" in html
     assert "<script" not in html.split("<main")[1]
+
+
+def test_utilisation_counts_night_blocks_and_blocks_to_midnight(app):  # type: ignore[no-untyped-def]
+    from datetime import time
+
+    everyday_provider(zone="Asia/Tokyo", start=time(22), end=time(6))  # 8 h a night, into the next day
+    everyday_provider(zone="Asia/Tokyo", start=time(0), end=time(0))  # the whole day
+    data = dashboard(ZONE, datetime.now(timezone.utc))
+    assert sorted(row.working_min for row in data.utilisation) == [7 * 8 * 60, 7 * 24 * 60]

@@ -84,8 +84,9 @@ def _utilisation(monday: date, zone: str) -> list[Utilisation]:
             for block in provider.working_hours:
                 if block.weekday == day.weekday():
                     tz = ZoneInfo(provider.timezone)
+                    end_day = day + timedelta(days=1) if block.ends_next_day else day  # a night, or to 24:00
                     working.append((datetime.combine(day, block.start_time, tz).astimezone(timezone.utc),
-                                    datetime.combine(day, block.end_time, tz).astimezone(timezone.utc)))
+                                    datetime.combine(end_day, block.end_time, tz).astimezone(timezone.utc)))
         off = db.session.execute(sa.select(TimeOff.start_at, TimeOff.end_at).where(
             TimeOff.provider_id == provider.id, TimeOff.start_at < week_end_at, TimeOff.end_at > week_start_at)).all()
         working_min = sum(_minutes(s, e) - sum(_overlap(s, e, a, b) for a, b in off) for s, e in working)
