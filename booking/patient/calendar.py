@@ -48,7 +48,8 @@ class CalendarView:
     selected: date | None
     slots: list[datetime] = field(default_factory=list)
     reschedule: Appointment | None = None
-    token: str = ""
+    calendar_token: str = ""  # what the month grid shows (see fingerprint)
+    slots_token: str = ""  # what the slot list shows
     focus: bool = False  # move the keyboard focus to the new content's heading (a requested swap)
     _day_url_prefix: str = ""
 
@@ -57,7 +58,15 @@ class CalendarView:
         return ZoneInfo(self.provider.timezone)
 
     @property
-    def previous_month(self) -> date:
+    def first_month(self) -> date:
+        """The earliest month the calendar offers: the current one in the provider's zone. Earlier
+        months hold only past days, so neither a link nor a request leads to them."""
+        return self.today.replace(day=1)
+
+    @property
+    def previous_month(self) -> date | None:
+        if self.month <= self.first_month:
+            return None
         return (self.month - timedelta(days=1)).replace(day=1)
 
     @property
@@ -90,22 +99,27 @@ class CalendarView:
         return self._day_url_prefix + day.isoformat()
 
     def month_url(self, month: date, **extra: object) -> str:
+        """A month of the calendar. It keeps the chosen day (the one whose times are shown), so that
+        coming back to its month, or a refresh, still marks it."""
+        if self.selected is not None:
+            extra = {"date": self.selected.isoformat(), **extra}
         return url_for("patient.calendar_page", provider_id=self.provider.id, month=month.strftime("%Y-%m"),
                        **self.query(**extra))
 
 
-def fingerprint(view: CalendarView) -> str:
-    """A short digest of everything the calendar and slot list show.
+def fingerprint(*shown: object) -> str:
+    """A short digest of everything one part of the page shows (the month grid, or the slot list).
 
     An open page sends it back when it polls; the same digest means nothing visible changed, and the
-    answer is an empty 204 instead of a rendering that would also take the keyboard focus away.
+    answer is an empty 204 instead of a rendering that would also take the keyboard focus away. Each
+    part has its own, so that a new booking on another day leaves the slot list alone.
     """
-    shown = (
-        view.today, view.month, view.selected, view.service.id,
-        [(d.day, d.slots, d.bookable_period) for week in view.weeks for d in week],
-        [slot.isoformat() for slot in view.slots],
-    )
     return hashlib.blake2b(repr(shown).encode(), digest_size=8).hexdigest()
+
+
+def current_month(provider: ProviderInfo, now: datetime) -> date:
+    """The first day of the provider's current month: the earliest the calendar shows."""
+    return now.astimezone(ZoneInfo(provider.timezone)).date().replace(day=1)
 
 
 def build(
@@ -116,10 +130,10 @@ def build(
     now: datetime,
     reschedule: Appointment | None = None,
     with_month: bool = True,
+    with_slots: bool = True,
 ) -> CalendarView:
-    zone = ZoneInfo(provider.timezone)
-    today = now.astimezone(zone).date()
-    month = month or (selected or today).replace(day=1)
+    today = now.astimezone(ZoneInfo(provider.timezone)).date()
+    month = max(month or (selected or today).replace(day=1), current_month(provider, now))
     ignore = reschedule.id if reschedule is not None else None
     last_bookable = rules_for(provider, service).last_bookable_day(now)
     weeks: list[list[Day]] = []
@@ -140,27 +154,30 @@ def build(
                 week = []
             day += timedelta(days=1)
     slots: list[datetime] = []
-    if selected is not None and today <= selected <= last_bookable:
+    if with_slots and selected is not None and today <= selected <= last_bookable:
         slots = slots_between(provider, service, selected, selected, now, ignore).get(selected, [])
     view = CalendarView(provider, service, month, today, weeks, selected, slots, reschedule)
-    view.token = fingerprint(view)
+    view.calendar_token = fingerprint(today, month, selected, service.id,
+                                      [(d.day, d.slots, d.bookable_period) for week in weeks for d in week])
+    view.slots_token = fingerprint(today, selected, service.id, [slot.isoformat() for slot in slots])
     return view
 
 
 def answer_with_slots(provider_id, service_id, day, message, status, reschedule=None):  # type: ignore[no-untyped-def]
     """The fresh slot list for `day` with a message: how a lost race or a bad pick is answered.
 
-    For htmx it replaces the slot panel wherever the request came from (the confirm step included).
+    For htmx it replaces the slot panel wherever the request came from (the confirm step included),
+    and the calendar out of band, so that the day's count is the fresh one too.
     """
     provider = load_provider_info(provider_id)
     service = provider.service(service_id) if provider else None
     if provider is None or service is None:
         abort(status, message)
     fragment = htmx.wants_fragment()
-    view = build(provider, service, None, day, utcnow(), reschedule, with_month=not fragment)
+    view = build(provider, service, None, day, utcnow(), reschedule)
     view.focus = fragment
     template = "patient/_slots.html" if fragment else "patient/calendar.html"
-    response = make_response(render_template(template, view=view, message=message), status)
+    response = make_response(render_template(template, view=view, message=message, calendar_oob=fragment), status)
     if fragment:
         htmx.toast(response, message, "error")
         response.headers["HX-Retarget"] = "#slots"

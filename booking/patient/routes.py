@@ -73,11 +73,19 @@ def calendar_page(provider_id: int):  # type: ignore[no-untyped-def]
     provider, service, reschedule = _booking_subject(provider_id)
     selected = params.day(params.single("date"))
     month = params.month(params.single("month"))
-    view = calendar.build(provider, service, month, selected, utcnow(), reschedule)
-    if _unchanged(view):
+    now = utcnow()
+    if month is not None and month < calendar.current_month(provider, now):
+        # Months gone by hold only past days: a stale link or an open page left over the month's end
+        # gets the current month, at its own address.
+        current = calendar.current_month(provider, now).strftime("%Y-%m")
+        return redirect(url_for("patient.calendar_page", provider_id=provider.id,
+                                **{**request.args.to_dict(), "month": current}), 303)
+    grid_only = htmx.wants_fragment() and htmx.target() == "calendar"
+    view = calendar.build(provider, service, month, selected, now, reschedule, with_slots=not grid_only)
+    if grid_only and _unchanged(view.calendar_token):
         return Response(status=204)
     view.focus = _requested_swap()
-    if htmx.wants_fragment() and htmx.target() == "calendar":
+    if grid_only:
         return render_template("patient/_calendar.html", view=view)
     return render_template("patient/calendar.html", view=view)
 
@@ -90,12 +98,14 @@ def slots(provider_id: int):  # type: ignore[no-untyped-def]
     if selected is None:
         abort(400, "Choose a date.")
     fragment = htmx.wants_fragment()
-    view = calendar.build(provider, service, None, selected, utcnow(), reschedule, with_month=not fragment)
-    if _unchanged(view):
+    # A day picked (not a live refresh) also redraws the calendar out of band, to mark the day chosen.
+    with_month = not fragment or _requested_swap()
+    view = calendar.build(provider, service, None, selected, utcnow(), reschedule, with_month=with_month)
+    if _unchanged(view.slots_token):
         return Response(status=204)
     view.focus = _requested_swap()
     if fragment:
-        return render_template("patient/_slots.html", view=view)
+        return render_template("patient/_slots.html", view=view, calendar_oob=with_month)
     return render_template("patient/calendar.html", view=view)
 
 
@@ -147,7 +157,11 @@ def book(provider_id: int):  # type: ignore[no-untyped-def]
     appointment = db.session.get(Appointment, booked.appointment_id)
     message = "Booked. See you then!" if booked.status.value == "approved" else "Request sent. We will confirm it soon."
     if htmx.wants_fragment():
-        response = current_app.make_response(render_template("patient/_booked.html", appointment=appointment))
+        # The calendar comes along out of band: the day's count drops at once, not at the next refresh.
+        day = wall.date()
+        view = calendar.build(provider, provider.service(service_id), None, day, utcnow(), with_slots=False)
+        response = current_app.make_response(render_template("patient/_booked.html", appointment=appointment,
+                                                              view=view, calendar_oob=True))
         return htmx.toast(response, message, "success")
     flash(message, "success")
     return redirect(url_for("patient.appointment", appointment_id=appointment.id), 303)
@@ -161,10 +175,10 @@ def _requested_swap() -> bool:
     return htmx.wants_fragment() and request.args.get("known") is None
 
 
-def _unchanged(view: calendar.CalendarView) -> bool:
+def _unchanged(token: str) -> bool:
     """A live refresh that already shows the current state gets 204: htmx swaps nothing, no rendering."""
     known = request.args.get("known")
-    return htmx.is_htmx() and known is not None and known == view.token
+    return htmx.is_htmx() and known is not None and known == token
 
 
 def _bookable_provider(provider_id: int) -> ProviderInfo:
