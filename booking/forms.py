@@ -41,9 +41,12 @@ class Form(FlaskForm):
 
 
 def attach_error(form: FlaskForm, error: ServiceError) -> None:
-    """Show a service's refusal next to the field it concerns, or above the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
+    """Show a service's refusal next to the fields it concerns (every one, when several were wrong), or
+    above the form; a message the form already shows for that field is not repeated."""
+    for name, message in error.problems:
+        field = getattr(form, name, None) if name else None
+        if field is not None:
+            if message not in field.errors:
+                field.errors = [*field.errors, message]
+        elif message not in form.form_errors:
+            form.form_errors.append(message)

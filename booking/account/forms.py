@@ -1,15 +1,21 @@
 """Forms of the account pages; the services check everything again."""
 from __future__ import annotations
 
+from typing import Any
+
 from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from booking.auth.forms import NewPasswordForm, phone_validators
 from booking.forms import Form
 from booking.services.notify import OPTIONAL_EMAILS
-from booking.services.passwords import PASSWORD_MAX
-from booking.services.profile import ADDRESS_MAX, BLOOD_GROUPS, NOTES_MAX
+from booking.models import User
+from booking.models.types import utcnow
+from booking.services.accounts import CURRENT_PASSWORD_WRONG
+from booking.services.erasure import PASSWORD_WRONG
+from booking.services.passwords import PASSWORD_MAX, verify_password
+from booking.services.profile import ADDRESS_MAX, BLOOD_GROUPS, NOTES_MAX, birth_date_problem, zone_problem
 
 
 class ProfileForm(Form):
@@ -28,6 +34,16 @@ class ProfileForm(Form):
                            description="E-mails show appointment times in your zone too when it differs "
                                        "from the clinic's.")
 
+    def validate_date_of_birth(self, field: DateField) -> None:
+        problem = birth_date_problem(field.data, utcnow().date())
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_timezone(self, field: SelectField) -> None:
+        problem = zone_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
 
 class EmailPreferencesForm(Form):
     """One checkbox per optional e-mail; the page shows those that concern the person's role."""
@@ -38,10 +54,30 @@ for _name, _label in OPTIONAL_EMAILS.items():
 
 
 class ChangePasswordForm(NewPasswordForm):
+    """The current password is checked with the new one's rules, so a wrong one and a short one are
+    both told at once (the service checks both again)."""
+
     current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, email=user.email, **kwargs)
+        self.user = user
+
+    def validate_current_password(self, field: PasswordField) -> None:
+        if not verify_password(self.user.password_hash, field.data or ""):
+            raise ValidationError(CURRENT_PASSWORD_WRONG)
 
 
 class DeleteAccountForm(Form):
     password = PasswordField("Your password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
     understood = BooleanField("I understand that this cannot be undone",
                               validators=[DataRequired(message="Tick the box to confirm.")])
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def validate_password(self, field: PasswordField) -> None:
+        """Checked with the tick box, not after it (the service checks it again)."""
+        if not verify_password(self.user.password_hash, field.data or ""):
+            raise ValidationError(PASSWORD_WRONG)

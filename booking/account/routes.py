@@ -82,7 +82,7 @@ def renew_calendar():  # type: ignore[no-untyped-def]
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():  # type: ignore[no-untyped-def]
-    form = ChangePasswordForm()
+    form = ChangePasswordForm(user=_me())  # the current password is checked with the other fields
     if form.validate_on_submit():
         kept = bool(request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")))
         try:
@@ -117,7 +117,7 @@ def delete():  # type: ignore[no-untyped-def]
     """Patients delete their own account (asked for the password); staff accounts are an admin's job."""
     if not current_user.has_role(Role.PATIENT):
         abort(403, "Staff and administrator accounts are closed by an administrator.")
-    form = DeleteAccountForm()
+    form = DeleteAccountForm(user=_me())
     if form.validate_on_submit():
         try:
             deleted_id = current_user.id

@@ -17,7 +17,7 @@ from booking.models import Provider, Service, Specialty, User
 from booking.models.queries import contains
 from booking.patient import params
 from booking.services import accounts, management
-from booking.services.errors import Invalid, ServiceError
+from booking.services.errors import Problems, ServiceError
 from booking.views import paginate
 
 PRICE = re.compile(r"^\d{1,7}(\.\d{1,2})?$")
@@ -27,7 +27,7 @@ PRICE = re.compile(r"^\d{1,7}(\.\d{1,2})?$")
 @role_required(Role.ADMIN)
 def users():  # type: ignore[no-untyped-def]
     """Search accounts; create staff and admin accounts (patients register themselves)."""
-    message = None
+    messages: list[str] = []
     if request.method == "POST":
         role = request.form.get("role", "")
         if role not in (Role.STAFF.value, Role.ADMIN.value):
@@ -36,7 +36,7 @@ def users():  # type: ignore[no-untyped-def]
             created = accounts.create_user(email=request.form.get("email", ""), full_name=request.form.get("full_name", ""),
                                            role=role, password=request.form.get("password", ""), verified=True)
         except ServiceError as error:
-            message = error.message
+            messages = error.messages
         else:
             flash(f"Account created for {created.full_name}.", "success")
             return redirect(url_for("admin.users"), 303)
@@ -45,10 +45,10 @@ def users():  # type: ignore[no-untyped-def]
     if q:
         query = query.where(sa.or_(contains(User.full_name, q), contains(User.email, q)))
     page = paginate(query, per_page=50)
-    status = 422 if message else 200
+    status = 422 if messages else 200
     if htmx.wants_fragment() and htmx.target() == "user-table":
         return render_template("admin/_user_table.html", page=page, q=q), status
-    return render_template("admin/users.html", page=page, q=q, message=message, form=request.form), status
+    return render_template("admin/users.html", page=page, q=q, messages=messages, form=request.form), status
 
 
 @bp.post("/users/<id:user_id>/deactivate")
@@ -90,17 +90,17 @@ def service(service_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/specialties", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def specialties():  # type: ignore[no-untyped-def]
-    message = None
+    messages: list[str] = []
     if request.method == "POST":
         try:
             management.save_specialty(current_user.id, None, request.form.get("name", ""))
         except ServiceError as error:
-            message = error.message
+            messages = error.messages
         else:
             flash("Specialty added.", "success")
             return redirect(url_for("admin.specialties"), 303)
     rows = db.session.scalars(sa.select(Specialty).order_by(Specialty.name)).all()
-    return render_template("admin/specialties.html", specialties=rows, message=message), 422 if message else 200
+    return render_template("admin/specialties.html", specialties=rows, messages=messages), 422 if messages else 200
 
 
 @bp.post("/specialties/<id:specialty_id>")
@@ -133,8 +133,11 @@ def _save_service(existing: Service | None):  # type: ignore[no-untyped-def]
         duration = 0
     price = form.get("price", "").strip()
     try:
+        problems = management.service_problems(form.get("name", ""), duration,
+                                                round(float(price) * 100) if PRICE.match(price) else None)
         if not PRICE.match(price):
-            raise Invalid("Give the price like 45 or 45.50.", field="price")
+            problems.add("Give the price like 45 or 45.50.", "price")
+        problems.raise_any()  # every field's fault at once; the service checks them again
         saved = management.save_service(
             current_user.id, existing.id if existing else None, name=form.get("name", ""), duration_min=duration,
             price_cents=round(float(price) * 100), description=form.get("description"),
@@ -143,9 +146,9 @@ def _save_service(existing: Service | None):  # type: ignore[no-untyped-def]
     except ServiceError as error:
         db.session.rollback()
         if htmx.wants_fragment() and existing is not None:
-            return render_template("admin/_service_edit.html", s=existing, form=form, message=error.message), 422
+            return render_template("admin/_service_edit.html", s=existing, form=form, messages=error.messages), 422
         rows = db.session.scalars(sa.select(Service).order_by(Service.name)).all()
-        return render_template("admin/services.html", services=rows, message=error.message, form=form), 422
+        return render_template("admin/services.html", services=rows, messages=error.messages, form=form), 422
     flash(f"Saved {saved.name}.", "success")
     if htmx.wants_fragment() and existing is not None:
         return render_template("admin/_service_row.html", s=db.session.get(Service, saved.id))
@@ -169,40 +172,44 @@ def edit_provider(provider_id: int):  # type: ignore[no-untyped-def]
 
 def _provider_form(provider: Provider | None):  # type: ignore[no-untyped-def]
     """The full provider form: every setting of DESIGN.md's provider; 422 with the message when refused."""
-    message = None
+    messages: list[str] = []
     if request.method == "POST":
         try:
             saved = management.save_provider(current_user.id, provider.id if provider else None, _provider_fields())
         except ServiceError as error:
             db.session.rollback()
-            message = error.message
+            messages = error.messages
         else:
             flash(f"Saved {saved.name}.", "success")
             return redirect(url_for("admin.providers"), 303)
     staff = db.session.scalars(sa.select(User).where(User.role == Role.STAFF.value).order_by(User.full_name)).all()
     context = dict(
-        provider=provider, message=message, form=request.form if request.method == "POST" else None, staff=staff,
+        provider=provider, messages=messages, form=request.form if request.method == "POST" else None, staff=staff,
         specialties=db.session.scalars(sa.select(Specialty).order_by(Specialty.name)).all(),
         services=db.session.scalars(sa.select(Service).order_by(Service.name)).all(), zones=zone_names(),
     )
-    return render_template("admin/provider_form.html", **context), 422 if message else 200
+    return render_template("admin/provider_form.html", **context), 422 if messages else 200
 
 
 def _provider_fields() -> management.ProviderFields:
+    """The posted provider form as fields, or Invalid naming every field that is wrong at once."""
     form = request.form
+    problems = Problems()
 
     def number(name: str, default: int | None = None) -> int | None:
         raw = form.get(name, "").strip()
         if raw == "":
             return default
         if not re.fullmatch(r"\d{1,7}", raw):
-            raise Invalid(f"{name.replace('_', ' ')} must be a whole number.", field=name)
+            problems.add(f"{name.replace('_', ' ')} must be a whole number.", name)
+            return default
         return int(raw)
 
     fee = form.get("fee", "").strip()
     if fee and not PRICE.match(fee):
-        raise Invalid("Give the fee like 45 or 45.50, or leave it empty.", field="fee")
-    return management.ProviderFields(
+        problems.add("Give the fee like 45 or 45.50, or leave it empty.", "fee")
+        fee = ""
+    fields = management.ProviderFields(
         user_id=number("user_id") or 0,
         specialty_id=number("specialty_id"),
         service_ids=[int(v) for v in form.getlist("service_ids") if re.fullmatch(r"[0-9]{1,9}", v)],
@@ -218,6 +225,8 @@ def _provider_fields() -> management.ProviderFields:
         bio=form.get("bio"),
         active=form.get("active", "yes") == "yes",
     )
+    management.provider_problems(fields, problems).raise_any()
+    return fields
 
 
 @bp.get("/outbox")

@@ -1,10 +1,14 @@
 """Forms of the auth blueprint; the services re-check everything a form checks."""
 from __future__ import annotations
 
+from typing import Any
+
 from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
 from booking.forms import Form
+from booking.services.accounts import normalize_email
+from booking.services.errors import Invalid
 from booking.services.passwords import PASSWORD_MAX, password_problem
 
 
@@ -23,13 +27,23 @@ def phone_validators() -> list:  # type: ignore[type-arg]
 
 
 class NewPasswordForm(Form):
-    """A new password typed twice; its rules are checked by the service (they need the e-mail)."""
+    """A new password typed twice. Its rules (they need the account's e-mail, `email`) are checked here
+    with every other field, and again by the service."""
 
     password = PasswordField("New password", validators=[DataRequired(), Length(max=PASSWORD_MAX)],
                              description="At least 10 characters.")
     password_confirm = PasswordField(
         "New password again", validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")]
     )
+
+    def __init__(self, *args: Any, email: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.account_email = email
+
+    def validate_password(self, field: PasswordField) -> None:
+        problem = password_problem(field.data or "", self.account_email)
+        if problem:
+            raise ValidationError(problem)
 
 
 class RegisterForm(Form):
@@ -40,6 +54,13 @@ class RegisterForm(Form):
     password_confirm = PasswordField(
         "Password again", validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")]
     )
+
+    def validate_email(self, field: EmailField) -> None:
+        """Checked here as well as by the service, so the e-mail's message comes with every other field's."""
+        try:
+            normalize_email(field.data or "")
+        except Invalid as error:
+            raise ValidationError(error.message) from error
 
     def validate_password(self, field: PasswordField) -> None:
         problem = password_problem(field.data or "", self.email.data)

@@ -144,7 +144,7 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
     user = db.session.get(User, payload["id"])
     if user is None or accounts.reset_candidate(user.email) is None or accounts.password_fingerprint(user) != payload["pw"]:
         abort(400, accounts.RESET_LINK_INVALID)
-    form = NewPasswordForm()
+    form = NewPasswordForm(email=user.email)  # the password's rules are told with the other fields
     if form.validate_on_submit():
         try:
             accounts.reset_password(user.id, payload["pw"], form.password.data,

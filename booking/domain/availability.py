@@ -144,9 +144,9 @@ def free_slots(
     duration = int(rules.duration.total_seconds())
     grid = int(rules.grid.total_seconds())
     earliest = _epoch(now + rules.min_notice, up=True)
-    by_weekday: dict[int, list[Block]] = {}
+    by_weekday: dict[int, list[tuple[Block, int, int]]] = {}
     for block in sorted(rules.blocks, key=lambda b: (b.weekday, b.start)):
-        by_weekday.setdefault(block.weekday, []).append(block)
+        by_weekday.setdefault(block.weekday, []).append((block, *block.seconds))
     midnights: dict[date, int | None] = {}
 
     def midnight(day: date) -> int | None:
@@ -154,15 +154,14 @@ def free_slots(
             midnights[day] = _fixed_offset_midnight(day, zone)
         return midnights[day]
 
-    found: dict[date, list[int]] = {}
+    found: dict[date, list[int]] = {first_day + timedelta(days=n): [] for n in range((last_day - first_day).days + 1)}
     unsorted: set[date] = set()
     day = first_day - timedelta(days=1)  # the night before the range may reach into its first day
     while day <= last_day:
         blocks = by_weekday.get(day.weekday(), ())
         base = midnight(day) if blocks else None
         next_day = day + timedelta(days=1)
-        for block in blocks:
-            start_s, end_s = block.seconds
+        for block, start_s, end_s in blocks:
             runs: Iterable[tuple[date, Iterable[int]]]
             if base is not None and (end_s <= DAY or midnight(next_day) == base + DAY):
                 # one UTC offset from the block's start to its end: wall seconds are epoch seconds
@@ -175,9 +174,9 @@ def free_slots(
             else:  # a clock change on the way: ask the zone about every wall time
                 runs = _dated_starts(day, block, rules, zone)
             for run_day, candidates in runs:
-                if not first_day <= run_day <= last_day:
+                free = found.get(run_day)
+                if free is None:  # outside the range
                     continue
-                free = found.setdefault(run_day, [])
                 before = len(free)
                 for start in candidates:
                     if start >= earliest and not _hits(start, start + duration, busy_starts, busy_ends):
@@ -186,15 +185,10 @@ def free_slots(
                     unsorted.add(run_day)  # blocks that overlap (a night and the next morning)
         day = next_day
 
-    result: dict[date, list[datetime]] = {}
-    day = first_day
-    while day <= last_day:
-        starts = found.get(day, [])
-        if day in unsorted:
-            starts = sorted(set(starts))
-        result[day] = [datetime.fromtimestamp(start, zone) for start in starts]
-        day += timedelta(days=1)
-    return result
+    return {
+        day: [datetime.fromtimestamp(start, zone) for start in (sorted(set(starts)) if day in unsorted else starts)]
+        for day, starts in found.items()
+    }
 
 
 def _fixed_offset_midnight(day: date, zone: ZoneInfo) -> int | None:

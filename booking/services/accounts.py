@@ -13,10 +13,11 @@ from booking.extensions import db
 from booking.models import PatientProfile, User, write_transaction
 from booking.models.types import utcnow
 from booking.services import notify
-from booking.services.errors import Conflict, Invalid, one_line
+from booking.services.errors import Conflict, Invalid, Problems, one_line
 from booking.services.passwords import hash_password, needs_rehash, password_problem, verify_password
 
 EMAIL_TAKEN = "An account with this e-mail address already exists."
+CURRENT_PASSWORD_WRONG = "Your current password is not right."
 
 
 class AccountInactive(Exception):
@@ -79,17 +80,22 @@ def create_user(
 ) -> User:
     """Create an account of any role; patients get a profile. Refuses a taken e-mail in any case."""
     role = Role(role)
-    email = normalize_email(email)
+    problems = Problems()  # every field that is wrong is told, not only the first
+    try:
+        email = normalize_email(email)
+    except Invalid as error:
+        problems.take(error)
     full_name = one_line(full_name)
     if not full_name:
-        raise Invalid("Enter a name.", field="full_name")
+        problems.add("Enter a name.", "full_name")
     if len(full_name) > 120:
-        raise Invalid("Use at most 120 characters for the name.", field="full_name")
+        problems.add("Use at most 120 characters for the name.", "full_name")
     if len((phone or "").strip()) > 32:
-        raise Invalid("Use at most 32 characters for the phone number.", field="phone")
+        problems.add("Use at most 32 characters for the phone number.", "phone")
     problem = password_problem(password, email)
     if problem:
-        raise Invalid(problem, field="password")
+        problems.add(problem, "password")
+    problems.raise_any()
     password_hash = hash_password(password)  # slow on purpose: before the write lock, not under it
     try:
         with write_transaction():
@@ -160,8 +166,13 @@ def reset_candidate(email: str) -> User | None:
 def change_password(user_id: int, current: str, new: str, reset_page: str) -> User:
     """Set a new password after checking the current one; every other session ends, and the person is told."""
     user = db.session.get(User, user_id)
+    problems = Problems()
     if user is None or not verify_password(user.password_hash, current):
-        raise Invalid("Your current password is not right.", field="current_password")
+        problems.add(CURRENT_PASSWORD_WRONG, "current_password")
+    if user is not None and (problem := password_problem(new, user.email)):
+        problems.add(problem, "password")  # told with a wrong current password, not after it
+    problems.raise_any()
+    assert user is not None
     return _set_password(user_id, new, password_fingerprint(user), reset_page, Invalid(
         "Your password was changed elsewhere a moment ago; please try again.", field="current_password"))
 

@@ -36,6 +36,9 @@ def erased_email(user_id: int) -> str:
     return f"deleted-{user_id}@deleted.invalid"
 
 
+PASSWORD_WRONG = "Your password is not right."
+
+
 def delete_account(user_id: int, password: str) -> None:
     user = db.session.get(User, user_id)
     if user is None or user.deleted_at is not None:
@@ -43,7 +46,7 @@ def delete_account(user_id: int, password: str) -> None:
     if user.role != Role.PATIENT.value:
         raise Forbidden("Staff and administrator accounts are closed by an administrator.")
     if not verify_password(user.password_hash, password):
-        raise Invalid("Your password is not right.", field="password")
+        raise Invalid(PASSWORD_WRONG, field="password")
     for _ in range(ATTEMPTS):
         try:
             return _delete(user_id)

@@ -10,7 +10,7 @@ from booking.domain.roles import Role
 from booking.domain.timezones import is_valid_zone
 from booking.extensions import db
 from booking.models import Provider, Service, Specialty, User, write_transaction
-from booking.services.errors import Conflict, Forbidden, Invalid, NotFound, one_line
+from booking.services.errors import Conflict, Forbidden, Invalid, NotFound, Problems, one_line
 from booking.services.permissions import require_admin
 
 
@@ -60,16 +60,24 @@ def save_specialty(actor_id: int, specialty_id: int | None, name: str) -> Specia
     return specialty
 
 
+def service_problems(name: str, duration_min: int, price_cents: int | None) -> Problems:
+    """Everything wrong with a service's fields at once (`price_cents` None: the caller could not read it)."""
+    problems = Problems()
+    name = one_line(name)
+    if not name or len(name) > 120:
+        problems.add("Give the service a name of up to 120 characters.", "name")
+    if not 5 <= duration_min <= 480:
+        problems.add("A service lasts between 5 and 480 minutes.", "duration_min")
+    if price_cents is not None and not 0 <= price_cents <= 100_000_000:
+        problems.add("The price must be zero or more.", "price")
+    return problems
+
+
 def save_service(actor_id: int, service_id: int | None, *, name: str, duration_min: int, price_cents: int,
                  description: str | None, auto_approve: bool, active: bool) -> Service:
     """Create or change a service; providers offering it see the change in their calendars."""
+    service_problems(name, duration_min, price_cents).raise_any()
     name = one_line(name)
-    if not name or len(name) > 120:
-        raise Invalid("Give the service a name of up to 120 characters.", field="name")
-    if not 5 <= duration_min <= 480:
-        raise Invalid("A service lasts between 5 and 480 minutes.", field="duration_min")
-    if not 0 <= price_cents <= 100_000_000:
-        raise Invalid("The price must be zero or more.", field="price")
     try:
         with write_transaction():
             require_admin(actor_id)
@@ -108,17 +116,24 @@ class ProviderFields:
     active: bool = True
 
 
-def save_provider(actor_id: int, provider_id: int | None, fields: ProviderFields) -> Provider:
+def provider_problems(fields: ProviderFields, problems: Problems | None = None) -> Problems:
+    """Everything wrong with a provider's settings that needs no database, all at once."""
+    problems = problems if problems is not None else Problems()
     if not is_valid_zone(fields.timezone):
-        raise Invalid("Choose a time zone from the list.", field="timezone")
+        problems.add("Choose a time zone from the list.", "timezone")
     for name, low, high in [("buffer_before_min", 0, 240), ("buffer_after_min", 0, 240), ("min_notice_min", 0, 60 * 24 * 30),
                             ("horizon_days", 1, 730)]:
-        if not low <= getattr(fields, name) <= high:
-            raise Invalid(f"{name.replace('_', ' ').replace(' min', ' (minutes)')} must be between {low} and {high}.", field=name)
+        if name not in problems.fields() and not low <= getattr(fields, name) <= high:
+            problems.add(f"{name.replace('_', ' ').replace(' min', ' (minutes)')} must be between {low} and {high}.", name)
     if fields.slot_step_min is not None and not 5 <= fields.slot_step_min <= 480:
-        raise Invalid("The slot step is between 5 and 480 minutes, or empty for the service's length.", field="slot_step_min")
+        problems.add("The slot step is between 5 and 480 minutes, or empty for the service's length.", "slot_step_min")
     if len((fields.license_number or "").strip()) > 64:
-        raise Invalid("Keep the licence number to 64 characters.", field="license_number")
+        problems.add("Keep the licence number to 64 characters.", "license_number")
+    return problems
+
+
+def save_provider(actor_id: int, provider_id: int | None, fields: ProviderFields) -> Provider:
+    provider_problems(fields).raise_any()
     try:
         with write_transaction():
             require_admin(actor_id)

@@ -10,7 +10,7 @@ from booking.domain.timezones import zone_names
 from booking.extensions import db
 from booking.models import PatientProfile, User, write_transaction
 from booking.models.user import new_calendar_token
-from booking.services.errors import Invalid, NotFound, one_line
+from booking.services.errors import Invalid, NotFound, Problems, one_line
 from booking.services.notify import OPTIONAL_EMAILS
 
 BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
@@ -39,21 +39,38 @@ def _zones() -> frozenset[str]:
     return frozenset(zone_names())
 
 
+def birth_date_problem(value: date | None, today: date) -> str | None:
+    """Why a date of birth is refused (None when it is fine or not given)."""
+    if value is not None and not date(OLDEST_BIRTH_YEAR, 1, 1) <= value <= today:
+        return "Enter a date of birth in the past."
+    return None
+
+
+def zone_problem(value: str | None) -> str | None:
+    """Why a chosen time zone is refused (None when it is one of the list, or none was chosen)."""
+    if value and value not in _zones():
+        return "Choose a time zone from the list."
+    return None
+
+
 def save_profile(user_id: int, fields: ProfileFields, today: date) -> User:
+    """Save what a person keeps about themselves; every field that is wrong is told at once."""
     full_name = one_line(fields.full_name)
+    problems = Problems()
     if not full_name:
-        raise Invalid("Enter your name.", field="full_name")
+        problems.add("Enter your name.", "full_name")
     if len(full_name) > 120:
-        raise Invalid("Use at most 120 characters.", field="full_name")
-    if fields.date_of_birth is not None and not date(OLDEST_BIRTH_YEAR, 1, 1) <= fields.date_of_birth <= today:
-        raise Invalid("Enter a date of birth in the past.", field="date_of_birth")
+        problems.add("Use at most 120 characters.", "full_name")
+    if (problem := birth_date_problem(fields.date_of_birth, today)) is not None:
+        problems.add(problem, "date_of_birth")
     if fields.blood_group and fields.blood_group not in BLOOD_GROUPS:
-        raise Invalid("Choose a blood group from the list.", field="blood_group")
-    if fields.timezone and fields.timezone not in _zones():
-        raise Invalid("Choose a time zone from the list.", field="timezone")
+        problems.add("Choose a blood group from the list.", "blood_group")
+    if (problem := zone_problem(fields.timezone)) is not None:
+        problems.add(problem, "timezone")
     for name, limit in (("address", ADDRESS_MAX), ("medical_notes", NOTES_MAX)):
         if len(getattr(fields, name) or "") > limit:
-            raise Invalid(f"Use at most {limit} characters.", field=name)
+            problems.add(f"Use at most {limit} characters.", name)
+    problems.raise_any()
     with write_transaction():
         user = _own(user_id)
         user.full_name = full_name
