@@ -126,7 +126,7 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int, logfile: Path) 
     with logfile.open("wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{HOST}:{port}",
-             "--timeout", "60", "wsgi:app"],
+             "--timeout", "60", "--worker-class", "sync", "--threads", "1", "wsgi:app"],  # the figures' workers
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: stopping it stops its workers
         )

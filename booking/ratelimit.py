@@ -45,6 +45,42 @@ def init_ratelimit(app: Flask) -> None:
     limiter.init_app(app)
 
 
+def unshared_storage(config: Mapping[str, Any], workers: int) -> str | None:
+    """What is wrong with counting the address limits in memory for this many workers, or None.
+
+    Each worker would count on its own (N workers let N times the limit through) and every restart of
+    a worker would forget its counts. The account limits are safe in the database whatever this says.
+    """
+    storage = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if workers <= 1 or not config.get("RATELIMIT_ENABLED", True) or not storage.startswith("memory://"):
+        return None
+    return (f"{workers} workers would each count the rate limits per address on their own, because "
+            f"BOOKING_RATELIMIT_STORAGE_URI is {storage!r}. Point it at a storage the workers share, for "
+            "example redis://127.0.0.1:6379/0, or run one worker (WEB_CONCURRENCY=1).")
+
+
+def check_workers(workers: int) -> None:
+    """Refuse, at start-up, several workers counting in memory; in development and tests only warn.
+
+    Refused rather than warned about: a warning scrolls past in a log nobody reads at deploy time,
+    while the weakness it warns of (limits multiplied by the workers, reset by every restart) is one an
+    attacker finds. A server that will not start is noticed and fixed in a minute. Called by the
+    shipped gunicorn.conf.py with gunicorn's worker count, before any worker starts, on the settings
+    the app will read (defaults, instance/config.py, the environment).
+    """
+    from booking import config as app_config
+
+    app = Flask("booking", instance_relative_config=True)
+    app_config.load(app, None)
+    problem = unshared_storage(app.config, workers)
+    if problem is None:
+        return
+    if app.debug or app.testing:
+        logging.getLogger("booking").warning("rate limits: %s", problem)
+        return
+    raise SystemExit(f"Refusing to start: {problem}")
+
+
 def _setting(name: str) -> Callable[[], str]:
     return lambda: current_app.config[name]
 

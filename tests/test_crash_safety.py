@@ -148,7 +148,9 @@ def gunicorn(tmp_path: Path) -> Iterator[Callable[[str], Gunicorn]]:
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"{HOST}:{port}",
-                 "--timeout", "60", "--graceful-timeout", "5", *_no_control_socket(), "wsgi:app"],
+                 "--timeout", "60", "--graceful-timeout", "5", *_no_control_socket(),
+                 # sync workers whatever gunicorn.conf.py says (threads > 1 would make them gthread)
+                 "--worker-class", "sync", "--threads", "1", "wsgi:app"],
                 cwd=ROOT, env=server_env(database_url, port), stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,  # its own group: stopping it stops the workers
             )
