@@ -11,13 +11,14 @@ appointment. At each state two kinds of document are checked:
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
-from tests.html_check import check, h1_count, report
+from tests.html_check import OUT, check, h1_count, report
 from tests.live import DESKTOP
 from tests.test_browser_accessibility import WALKS, Clinic, log_in, open_clinic, settle, visit
 
@@ -42,6 +43,17 @@ def moving_pages(page: Any, clinic: Clinic) -> Iterator[str]:
 PAGES = {**WALKS, "patient-moving": lambda page, clinic, run=0: moving_pages(page, clinic)}
 
 
+LINKS = """() => [...document.querySelectorAll('a[href]')].map(a => a.href)
+    .filter(href => href.startsWith(location.origin + '/') && !href.startsWith(location.origin + '/static/'))"""
+
+
+def shape(url: str) -> tuple[str, tuple[str, ...]]:
+    """What kind of page an address is: its path with the ids taken out, and the names it asks with.
+    One page of each shape is enough (a calendar offers thirty days, all the same page)."""
+    parts = urlsplit(url)
+    return re.sub(r"/\d+(?=/|$)", "/<id>", parts.path), tuple(sorted({k for k, _ in parse_qsl(parts.query)}))
+
+
 def plain(url: str) -> str:
     """The address without the `known` token a live refresh adds (the same page, whatever it knew)."""
     parts = urlsplit(url)
@@ -57,14 +69,19 @@ def test_every_page_and_state_is_valid_html(live, browser, role):  # type: ignor
     page.on("request", lambda r: fetched.append(r.url) if r.method == "GET" and r.headers.get("hx-request") else None)
     documents: dict[str, str] = {}
     served: dict[str, str] = {}  # address -> document name
+    shapes: set[tuple[str, tuple[str, ...]]] = set()
     headings: list[str] = []
     for name in PAGES[role](page, clinic):
         settle(page)
         documents[f"{role}-{name}-dom"] = page.content()
-        for url in [page.url, *fetched]:  # the documents behind this state, asked for now
+        # the documents behind this state, and one page of each kind it links to
+        wanted = [(url, True) for url in [page.url, *fetched]] + [(url, False) for url in page.evaluate(LINKS)]
+        fetched.clear()
+        for url, always in wanted:
             address = plain(url)
-            if address in served:
+            if address in served or not always and shape(address) in shapes:
                 continue
+            shapes.add(shape(address))
             served[address] = doc = f"{role}-{name}-served-{len(served)}"
             answer = page.request.get(address)
             kind = answer.headers.get("content-type", "")
@@ -74,10 +91,10 @@ def test_every_page_and_state_is_valid_html(live, browser, role):  # type: ignor
             documents[doc] = body
             if h1_count(body) != 1:
                 headings.append(f"{doc} ({urlsplit(address).path}, {answer.status}): {h1_count(body)} h1")
-        fetched.clear()
     page.context.close()
 
     problems = check(documents, role)
+    (OUT / role / "addresses.txt").write_text("".join(f"{doc} {address}\n" for address, doc in served.items()))
 
     assert len(documents) >= 8, sorted(documents)
     assert not problems and not headings, "\n".join(

@@ -75,6 +75,22 @@ def test_the_checker_reports_everything_but_htmx_attributes():  # type: ignore[n
     assert any("fraction of a second" in m for m in messages), messages
 
 
+@pytest.mark.parametrize("missing", ["java", "vnu.jar"])
+def test_without_the_checker_the_check_skips_except_in_ci(monkeypatch, tmp_path, missing):  # type: ignore[no-untyped-def]
+    from tests import html_check
+
+    if missing == "java":
+        monkeypatch.setattr(html_check.shutil, "which", lambda name: None)
+    else:
+        monkeypatch.setattr(html_check, "VNU", tmp_path / "vnu.jar")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="Java" if missing == "java" else "vnu.jar"):
+        html_check.checker_or_skip()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the HTML checker"):
+        html_check.checker_or_skip()
+
+
 # --- every HTML e-mail -----------------------------------------------------------------------------------
 
 NOT_MAIL = {"optional_emails_for"}
