@@ -6,15 +6,24 @@ MAX_FORM_PARTS for the number of fields. A request over any of them answers 413 
 Werkzeug applies the field limits to multipart bodies only; an urlencoded body, which every form here
 sends, is read whole and split without them. Its size is already bounded by MAX_CONTENT_LENGTH, so
 checking it costs little: the fields are counted before they are split and measured after.
+
+A refused body is read to its end and thrown away, up to DRAIN_BYTES: a server that answers and closes
+while the client is still sending makes the client see a broken connection instead of the 413 (a
+browser shows its own error page, htmx fires sendError, and no toast appears). Reading costs little
+next to parsing; anything larger is cut off unread. Behind nginx (README, Production) nginx answers
+oversized bodies itself.
 """
 from __future__ import annotations
 
 import io
 import typing as t
 
-from flask import Flask, Request
+from flask import Flask, Request, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
+
+DRAIN_BYTES = 16 * 1024 * 1024
+_CHUNK = 64 * 1024
 
 
 class LimitedFormDataParser(FormDataParser):
@@ -36,3 +45,29 @@ class LimitedRequest(Request):
 
 def init_request_limits(app: Flask) -> None:
     app.request_class = LimitedRequest
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+
+
+def _too_large(error: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
+    from booking.errors import error_response
+
+    _drain()
+    own = error.description if error.description != RequestEntityTooLarge.description else None
+    return error_response(413, own)
+
+
+def _drain() -> None:
+    """Read what is left of a body the client announced, if it is not too much (see the docstring)."""
+    length = request.content_length
+    stream = request.environ.get("wsgi.input")
+    if stream is None or length is None or length > DRAIN_BYTES:
+        return
+    left = length
+    try:
+        while left > 0:
+            chunk = stream.read(min(_CHUNK, left))
+            if not chunk:
+                return
+            left -= len(chunk)
+    except OSError:  # the client went away: nothing to answer anyway
+        return
