@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from booking.domain.roles import Role
 from booking.extensions import db
-from booking.models import User
+from booking.models import OutboxMessage, User
 from tests.conftest import HTMX
 from tests.factories import DEFAULT_PASSWORD, make_user
 
@@ -46,6 +46,18 @@ def count_users(email: str) -> int:
     return db.session.scalar(query)
 
 
+def outbox_to(email: str) -> list[OutboxMessage]:
+    db.session.rollback()
+    return list(db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.recipient == email)
+                                   .order_by(OutboxMessage.id)))
+
+
+def confirmation_path(email: str) -> str:
+    """The app-relative link of the last confirmation e-mail queued for `email`."""
+    [*_, message] = [m for m in outbox_to(email) if m.subject == "Confirm your e-mail address"]
+    return re.search(r"http://localhost(/auth/verify/\S+)", message.text_body)[1]
+
+
 def logged_in_user_id(client) -> str | None:  # type: ignore[no-untyped-def]
     with client.session_transaction() as session:
         return session.get("_user_id")
@@ -59,31 +71,60 @@ def without_csrf(body: str) -> str:
 # --- registering ---------------------------------------------------------------------------------
 
 
-def test_a_visitor_registers_and_lands_on_the_booking_page_logged_in(app, client):
+def test_a_visitor_registers_is_asked_to_confirm_and_logs_in_after_confirming(app, client):
     response = register(client, email="New.Patient@Example.com")
 
     assert response.status_code == 303
-    assert response.headers["Location"] == "/book/"
+    assert response.headers["Location"] == "/auth/register/check-email"
+    assert "Check your e-mail" in client.get("/auth/register/check-email").get_data(as_text=True)
     user = stored_user("new.patient@example.com")
     assert user is not None
     assert user.role == Role.PATIENT.value
     assert user.password_hash.startswith("$argon2id$")
     assert NEW_PASSWORD not in user.password_hash
     assert user.profile is not None
-    assert logged_in_user_id(client) == user.session_token
+    assert not user.email_verified
+    assert logged_in_user_id(client) is None, "nobody is logged in by registering (a taken address is not either)"
+
+    confirmed = client.get(confirmation_path("new.patient@example.com"))
+    assert confirmed.status_code == 303 and confirmed.headers["Location"] == "/auth/login"
+    login_page = client.get("/auth/login").get_data(as_text=True)
+    assert "your e-mail address is confirmed" in login_page
+    assert 'value="new.patient@example.com"' in login_page, "the login form is filled in with the address"
+    assert logged_in_user_id(client) is None, "a confirmation link alone opens no session"
+    assert client.post("/auth/login", data={"email": "new.patient@example.com", "password": NEW_PASSWORD}
+                       ).headers["Location"] == "/book/"
     assert client.get("/book/").status_code == 200
 
 
+def test_an_unconfirmed_account_cannot_log_in_and_is_answered_like_a_wrong_password(app, client):
+    """Else registering an address with one's own password and trying it would tell a taken address."""
+    register(client, email="fresh@example.com")
+    unconfirmed = client.post("/auth/login", data={"email": "fresh@example.com", "password": NEW_PASSWORD})
+    wrong = client.post("/auth/login", data={"email": "fresh@example.com", "password": NEW_PASSWORD + "x"})
+    unknown = client.post("/auth/login", data={"email": "nobody@example.com", "password": NEW_PASSWORD})
+
+    assert unconfirmed.status_code == wrong.status_code == unknown.status_code == 422
+    assert unconfirmed.get_data() == wrong.get_data()
+    assert unconfirmed.get_data(as_text=True) == unknown.get_data(as_text=True).replace("nobody@", "fresh@")
+    assert "confirmed with the link we sent" in unconfirmed.get_data(as_text=True)
+    assert logged_in_user_id(client) is None
+
+
 @pytest.mark.parametrize("spelling", ["ann@example.com", "Ann@Example.com", "ANN@EXAMPLE.COM", " ann@example.com "])
-def test_an_email_already_registered_in_any_letter_case_is_refused(app, client, spelling):
-    make_user(email="ann@example.com")
+def test_an_email_already_registered_in_any_letter_case_gets_the_answer_a_new_one_gets(app, client, spelling):
+    owner = make_user(email="ann@example.com")
+    hash_before = owner.password_hash
 
     response = register(client, email=spelling)
 
-    assert response.status_code == 422
-    assert "already exists" in response.get_data(as_text=True)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/auth/register/check-email"
     assert count_users("ann@example.com") == 1
+    assert stored_user("ann@example.com").password_hash == hash_before, "the account is left as it was"
     assert logged_in_user_id(client) is None
+    [warning] = outbox_to("ann@example.com")
+    assert warning.subject == "Someone tried to register with your e-mail address"
 
 
 @pytest.mark.parametrize(
@@ -382,7 +423,7 @@ def test_an_htmx_registration_with_the_token_in_the_header_succeeds(app, csrf_cl
     response = register(csrf_client, email="htmx.user@example.com", headers={**HTMX, "X-CSRFToken": token})
 
     assert response.status_code == 204
-    assert response.headers["HX-Redirect"] == "/book/"
+    assert response.headers["HX-Redirect"] == "/auth/register/check-email"
     assert stored_user("htmx.user@example.com") is not None
 
 
@@ -402,7 +443,8 @@ def test_an_htmx_post_without_the_token_gets_a_toast_not_a_page(app, csrf_client
 )
 def test_people_log_in_with_the_address_exactly_as_they_registered_it(app, client, address):
     assert register(client, email=address).status_code == 303
-    client.post("/auth/logout")
+    [user] = db.session.scalars(sa.select(User))
+    client.get(confirmation_path(user.email))
 
     response = client.post("/auth/login", data={"email": address, "password": NEW_PASSWORD})
 

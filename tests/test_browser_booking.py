@@ -38,12 +38,16 @@ def test_a_patient_registers_confirms_finds_a_provider_and_books(live, browser, 
     page.fill("#password", PASSWORD)
     page.fill("#password_confirm", PASSWORD)
     page.click("#register-form button[type=submit]")
-    page.wait_for_url("**/book/")
-    assert "confirm your e-mail address to book" in page.content()
+    page.wait_for_url("**/auth/register/check-email")  # the page a taken address leads to as well
+    assert "Check your e-mail" in page.inner_text("h1")
 
     page.goto(link_in(live.box, email, "Confirm your e-mail address", "/auth/verify/"))
-    page.wait_for_url("**/book/")
+    page.wait_for_url("**/auth/login")
     assert "your e-mail address is confirmed" in page.inner_text("#messages")
+    assert page.input_value("#email") == email, "the login form comes filled in with the address"
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url("**/book/")
 
     cards = page.locator("[data-provider-id]")
     assert cards.count() == 2

@@ -41,6 +41,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("auth.login", "POST"): statuses(422, HOME, HOME, HOME),
     ("auth.register", "GET"): statuses(200, HOME, HOME, HOME),
     ("auth.register", "POST"): statuses(422, HOME, HOME, HOME),
+    ("auth.check_email", "GET"): PUBLIC,
     ("auth.logout", "POST"): statuses(LOGIN, 303, 303, 303),
     ("auth.verify", "GET"): statuses(400, 400, 400, 400),  # the sample token is not a signed one
     ("auth.resend_verification", "POST"): statuses(LOGIN, 303, 303, 303),

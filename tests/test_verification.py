@@ -1,4 +1,4 @@
-"""E-mail verification: a signed, expiring link; unverified patients browse but cannot book."""
+"""E-mail verification: a signed, expiring link; an unconfirmed account neither logs in nor books."""
 from __future__ import annotations
 
 import time
@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from booking.extensions import db
-from booking.models import Appointment, User
+from booking.models import Appointment, OutboxMessage, User
 from tests.booking_helpers import booking_form, everyday_provider, wall
 from tests.mailbox import link_in
 
@@ -21,23 +21,44 @@ def verify_link(box, email: str) -> str:  # type: ignore[no-untyped-def]
     return link_in(box, email, "Confirm your e-mail address", "/auth/verify/")
 
 
-def test_register_confirm_then_book(mail_app):  # type: ignore[no-untyped-def]
+def log_in(client, email="new@example.com"):  # type: ignore[no-untyped-def]
+    return client.post("/auth/login", data={"email": email, "password": "correct horse battery"})
+
+
+def test_register_confirm_log_in_then_book(mail_app):  # type: ignore[no-untyped-def]
     app, box = mail_app
     provider = everyday_provider()
     client = app.test_client()
-    assert register(client).status_code == 303
-    assert "confirm your e-mail address to book" in client.get("/book/").get_data(as_text=True)
-
-    refused = client.post(f"/book/{provider.id}", data=booking_form(provider, wall(3, 10)))
-    assert refused.status_code == 403 and "confirm your e-mail address first" in refused.get_data(as_text=True)
-    db.session.rollback()
-    assert db.session.scalar(sa.select(sa.func.count(Appointment.id))) == 0
+    registered = register(client)
+    assert registered.status_code == 303 and registered.headers["Location"] == "/auth/register/check-email"
+    assert log_in(client).status_code == 422, "not before the address is confirmed"
 
     confirmed = client.get(verify_link(box, "new@example.com"))
-    assert confirmed.status_code == 303
+    assert confirmed.status_code == 303 and confirmed.headers["Location"] == "/auth/login"
     db.session.rollback()
     assert db.session.scalar(sa.select(User).where(User.email == "new@example.com")).email_verified
+    assert log_in(client).status_code == 303
     assert client.post(f"/book/{provider.id}", data=booking_form(provider, wall(3, 10))).status_code == 303
+
+
+def test_a_session_begun_before_confirmation_was_asked_for_cannot_book(make_app):  # type: ignore[no-untyped-def]
+    """A clinic that switches the requirement on: patients logged in unconfirmed browse but cannot book."""
+    app = make_app(REQUIRE_VERIFIED_EMAIL=False)
+    with app.app_context():
+        provider = everyday_provider()
+        client = app.test_client()
+        register(client)
+        assert log_in(client).status_code == 303
+        app.config["REQUIRE_VERIFIED_EMAIL"] = True
+        assert "confirm your e-mail address to book" in client.get("/book/").get_data(as_text=True)
+        refused = client.post(f"/book/{provider.id}", data=booking_form(provider, wall(3, 10)))
+        assert refused.status_code == 403 and "confirm your e-mail address first" in refused.get_data(as_text=True)
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count(Appointment.id))) == 0
+        assert client.post("/auth/verify/resend").status_code == 303
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(
+            OutboxMessage.subject == "Confirm your e-mail address")) == 2
 
 
 @pytest.mark.parametrize("tamper", ["forged", "other-purpose", "expired"])
@@ -62,12 +83,16 @@ def test_a_bad_or_old_link_is_refused(mail_app, tamper):  # type: ignore[no-unty
     assert not db.session.scalar(sa.select(User).where(User.email == "new@example.com")).email_verified
 
 
-def test_a_new_link_can_be_asked_for(mail_app):  # type: ignore[no-untyped-def]
+def test_registering_again_brings_a_new_link(mail_app):  # type: ignore[no-untyped-def]
+    """The first e-mail was lost: registering again answers as ever, and the owner's e-mail (the one
+    telling of an attempt on a taken address) carries a fresh confirmation link, since it was never used."""
     app, box = mail_app
     client = app.test_client()
     register(client)
-    assert client.post("/auth/verify/resend").status_code == 303
-    assert len([m for m in box.to("new@example.com") if m["Subject"] == "Confirm your e-mail address"]) == 2
+    assert register(client).headers["Location"] == "/auth/register/check-email"
+    link = link_in(box, "new@example.com", "Someone tried to register with your e-mail address", "/auth/verify/")
+    assert client.get(link).status_code == 303
+    assert log_in(client).status_code == 303
 
 
 def test_the_requirement_can_be_switched_off(make_app):  # type: ignore[no-untyped-def]
@@ -76,4 +101,5 @@ def test_the_requirement_can_be_switched_off(make_app):  # type: ignore[no-untyp
         provider = everyday_provider()
         client = app.test_client()
         register(client)
+        assert log_in(client).status_code == 303
         assert client.post(f"/book/{provider.id}", data=booking_form(provider, wall(3, 10))).status_code == 303

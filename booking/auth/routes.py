@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user
 
 from booking import htmx
@@ -22,6 +22,9 @@ from booking.views import home_url, public_url
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 LOGIN_FAILED = "The e-mail or password is not right."
+#: Said with every failed login, so that an unconfirmed account's refusal looks like any other.
+LOGIN_FAILED_HINT = "A new account can log in once its e-mail address is confirmed with the link we sent."
+CONFIRMED_EMAIL_KEY = "confirmed_email"  # the login form is filled in with it after a confirmation link
 ACCOUNT_INACTIVE = "This account has been switched off. Please contact the clinic."
 
 
@@ -31,6 +34,8 @@ def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(home_url(current_user), 303)
     form = LoginForm()
+    if not form.is_submitted() and session.get(CONFIRMED_EMAIL_KEY):
+        form.email.data = session.pop(CONFIRMED_EMAIL_KEY)
     next_url = safe_next(request.args.get("next"))
     if form.validate_on_submit():
         try:
@@ -39,6 +44,10 @@ def login():  # type: ignore[no-untyped-def]
             security_event("login_refused", "login to a switched-off account", logging.WARNING,
                            account=fingerprint(form.email.data))
             form.form_errors.append(ACCOUNT_INACTIVE)
+        except accounts.AccountUnconfirmed:
+            security_event("login_refused", "login to an account not confirmed yet", logging.WARNING,
+                           account=fingerprint(form.email.data))
+            form.form_errors += [LOGIN_FAILED, LOGIN_FAILED_HINT]
         else:
             if user is not None:
                 session.clear()  # a fresh session at login: no fixation, no leftovers
@@ -48,7 +57,7 @@ def login():  # type: ignore[no-untyped-def]
                 return htmx.go(next_url or home_url(user))
             security_event("login_failed", "wrong e-mail or password", logging.WARNING,
                            account=fingerprint(form.email.data))
-            form.form_errors.append(LOGIN_FAILED)
+            form.form_errors += [LOGIN_FAILED, LOGIN_FAILED_HINT]
     status = 422 if form.is_submitted() else 200
     return htmx.render("auth/login.html", "auth/_login_form.html", status, form=form, next_url=next_url)
 
@@ -58,22 +67,29 @@ def login():  # type: ignore[no-untyped-def]
 def register():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(home_url(current_user), 303)
+    """A new address gets an account and a confirmation link, a taken one a warning to its owner; the
+    person registering sees the same answer and the same next page either way, and is not logged in
+    (they log in once the address is confirmed). Invalid input is answered alike for both, too."""
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = accounts.register_patient(
+            accounts.register_patient(
                 full_name=form.full_name.data, email=form.email.data, password=form.password.data,
-                phone=form.phone.data, send_verification=send_verification,
+                phone=form.phone.data, send_verification=send_verification, warn_owner=warn_owner,
             )
         except ServiceError as error:
             attach_error(form, error)
         else:
-            session.clear()
-            login_user(user)
-            flash("Your account is ready. We sent you a link to confirm your e-mail address.", "success")
-            return htmx.go(home_url(user))
+            security_event("registration", "registration asked for", account=fingerprint(form.email.data))
+            return htmx.go(url_for("auth.check_email"))
     status = 422 if form.is_submitted() else 200
     return htmx.render("auth/register.html", "auth/_register_form.html", status, form=form)
+
+
+@bp.get("/register/check-email")
+def check_email():  # type: ignore[no-untyped-def]
+    """Where every registration leads, whether the address was new or had an account."""
+    return render_template("auth/check_email.html", hours=current_app.config["EMAIL_VERIFY_HOURS"])
 
 
 @bp.get("/verify/<token>")
@@ -88,7 +104,13 @@ def verify(token: str):  # type: ignore[no-untyped-def]
         flash("Thank you: your e-mail address is confirmed.", "success")
     else:
         flash("Your e-mail address is already confirmed.", "info")
-    return redirect(home_url(current_user) if current_user.is_authenticated else url_for("auth.login"), 303)
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user), 303)
+    # The link proves the mailbox, not the password: it fills in the login form but does not log in, so
+    # a link opened by whoever it reaches (a mail scanner, someone else) never opens a session.
+    session[CONFIRMED_EMAIL_KEY] = user.email
+    flash("Log in with your password to continue.", "info")
+    return redirect(url_for("auth.login"), 303)
 
 
 @bp.post("/verify/resend")
@@ -105,8 +127,17 @@ def resend_verification():  # type: ignore[no-untyped-def]
 
 def send_verification(user: User) -> None:
     """Queue the confirmation e-mail (inside the caller's transaction)."""
-    token = make_token("verify-email", {"id": user.id, "email": user.email})
-    notify.verify_email(user, public_url("auth.verify", token=token))
+    notify.verify_email(user, _verify_link(user))
+
+
+def warn_owner(user: User) -> None:
+    """Queue the e-mail telling an address's owner that someone tried to register with it."""
+    notify.registration_attempt(user, public_url("auth.login"), public_url("auth.forgot_password"),
+                                None if user.email_verified else _verify_link(user))
+
+
+def _verify_link(user: User) -> str:
+    return public_url("auth.verify", token=make_token("verify-email", {"id": user.id, "email": user.email}))
 
 
 RESET_SENT = ("If an account uses that address, we sent it a link to choose a new password. "

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 
 from booking.domain.roles import Role
 from booking.extensions import db
-from booking.models import PatientProfile, User, write_transaction
+from booking.models import OutboxMessage, PatientProfile, User, write_transaction
 from booking.models.types import utcnow
 from booking.services import notify
 from booking.services.errors import Conflict, Invalid, Problems, one_line
@@ -22,6 +24,10 @@ CURRENT_PASSWORD_WRONG = "Your current password is not right."
 
 class AccountInactive(Exception):
     """The password was right but the account is switched off."""
+
+
+class AccountUnconfirmed(Exception):
+    """The password was right but the account's e-mail address is not confirmed yet."""
 
 
 def normalize_email(raw: str) -> str:
@@ -46,11 +52,49 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == key))
 
 
-def register_patient(full_name: str, email: str, password: str, phone: str | None = None,
-                     send_verification: Callable[[User], None] | None = None) -> User:
-    """Create a patient account with an empty profile, and queue its verification e-mail, in one transaction."""
-    return create_user(email=email, full_name=full_name, role=Role.PATIENT, password=password, phone=phone,
-                       send_verification=send_verification)
+#: At most one "someone tried to register with your address" e-mail per account in this time.
+REGISTRATION_WARNING_EVERY = timedelta(hours=1)
+
+
+def register_patient(full_name: str, email: str, password: str, phone: str | None = None, *,
+                     send_verification: Callable[[User], None], warn_owner: Callable[[User], None]) -> None:
+    """Someone registers with an address: a new one gets a patient account and its confirmation e-mail;
+    one that has an account already gets nothing new, and its owner an e-mail saying so.
+
+    The caller learns nothing of which happened (it returns None either way), so the answer cannot tell
+    whether an address belongs to a patient of the clinic, which is medical information. Both ways cost
+    the same: the input is checked and the password hashed before the address is looked up. Invalid
+    input raises Invalid, the same for a taken address and a new one. One transaction either way.
+    """
+    email, full_name, phone = _checked_fields(email, full_name, phone, password)
+    password_hash = hash_password(password)  # slow on purpose: before the write lock, not under it, and always
+    try:
+        with write_transaction():
+            owner = find_by_email(email)
+            if owner is None:
+                user = _new_user(email, full_name, phone, Role.PATIENT, password_hash, verified=False)
+                db.session.flush()
+                send_verification(user)
+            else:
+                _warn_owner(owner, warn_owner)
+    except IntegrityError:  # PostgreSQL: another request registered the address a moment ago
+        with write_transaction():
+            owner = find_by_email(email)
+            if owner is not None:
+                _warn_owner(owner, warn_owner)
+
+
+def _warn_owner(owner: User, warn: Callable[[User], None]) -> None:
+    """Tell the owner of a taken address that someone tried to register with it, once in a while: a
+    stranger repeating the attempt must not be able to fill a mailbox. Erased accounts hear nothing."""
+    if owner.deleted_at is not None:
+        return
+    recent = sa.select(OutboxMessage.id).where(
+        OutboxMessage.user_id == owner.id, OutboxMessage.subject == notify.REGISTRATION_ATTEMPT_SUBJECT,
+        OutboxMessage.created_at > utcnow() - REGISTRATION_WARNING_EVERY,
+    ).limit(1)
+    if db.session.scalar(recent) is None:
+        warn(owner)
 
 
 def verify(user_id: int, email: str) -> tuple[User | None, bool]:
@@ -78,9 +122,28 @@ def create_user(
     verified: bool = False,
     send_verification: Callable[[User], None] | None = None,
 ) -> User:
-    """Create an account of any role; patients get a profile. Refuses a taken e-mail in any case."""
+    """Create an account of any role (staff, admins, the command line); patients get a profile.
+    Refuses a taken e-mail: the people who do this already know the clinic's accounts."""
     role = Role(role)
-    problems = Problems()  # every field that is wrong is told, not only the first
+    email, full_name, phone = _checked_fields(email, full_name, phone, password)
+    password_hash = hash_password(password)  # slow on purpose: before the write lock, not under it
+    try:
+        with write_transaction():
+            if find_by_email(email) is not None:
+                raise Conflict(EMAIL_TAKEN, field="email")
+            user = _new_user(email, full_name, phone, role, password_hash, verified)
+            if not verified and send_verification is not None:
+                db.session.flush()
+                send_verification(user)
+    except IntegrityError as error:  # PostgreSQL: another request registered the address a moment ago
+        raise Conflict(EMAIL_TAKEN, field="email") from error
+    return user
+
+
+def _checked_fields(email: str, full_name: str, phone: str | None, password: str) -> tuple[str, str, str | None]:
+    """The new account's fields as stored (e-mail normalised, name on one line), or Invalid naming
+    every field that is wrong, not only the first."""
+    problems = Problems()
     try:
         email = normalize_email(email)
     except Invalid as error:
@@ -96,39 +159,35 @@ def create_user(
     if problem:
         problems.add(problem, "password")
     problems.raise_any()
-    password_hash = hash_password(password)  # slow on purpose: before the write lock, not under it
-    try:
-        with write_transaction():
-            if find_by_email(email) is not None:
-                raise Conflict(EMAIL_TAKEN, field="email")
-            user = User(
-                email=email,
-                full_name=full_name,
-                phone=(phone or "").strip() or None,
-                role=role.value,
-                password_hash=password_hash,
-                email_verified_at=utcnow() if verified else None,
-            )
-            if role is Role.PATIENT:
-                user.profile = PatientProfile()
-            db.session.add(user)
-            if not verified and send_verification is not None:
-                db.session.flush()
-                send_verification(user)
-    except IntegrityError as error:  # PostgreSQL: another request registered the address a moment ago
-        raise Conflict(EMAIL_TAKEN, field="email") from error
+    return email, full_name, (phone or "").strip() or None
+
+
+def _new_user(email: str, full_name: str, phone: str | None, role: Role, password_hash: str, verified: bool) -> User:
+    user = User(email=email, full_name=full_name, phone=phone, role=role.value, password_hash=password_hash,
+                email_verified_at=utcnow() if verified else None)
+    if role is Role.PATIENT:
+        user.profile = PatientProfile()
+    db.session.add(user)
     return user
 
 
 def authenticate(email: str, password: str) -> User | None:
     """The user for these credentials, or None. Unknown e-mail and wrong password are alike to callers
-    (and take the same time); a right password on a deactivated account raises AccountInactive."""
+    (and take the same time); a right password on a deactivated account raises AccountInactive.
+
+    An account whose address was never confirmed does not log in while the clinic asks for confirmation
+    (REQUIRE_VERIFIED_EMAIL), and callers answer it as they answer a wrong password: otherwise anyone
+    could register an address with a password of their choosing, try to log in with it, and learn from
+    a refusal that the address already had an account.
+    """
     user = find_by_email(email)
     if not verify_password(user.password_hash if user else None, password):
         return None
     assert user is not None
     if not user.active:
         raise AccountInactive()
+    if user.email_verified_at is None and current_app.config["REQUIRE_VERIFIED_EMAIL"]:
+        raise AccountUnconfirmed()
     if needs_rehash(user.password_hash):  # the hashing parameters were raised since it was stored
         new_hash = hash_password(password)
         with write_transaction():

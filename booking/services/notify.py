@@ -159,3 +159,17 @@ def _account_mail(person: User, subject: str, heading: str, link: str | None, li
     context = dict(person=person, subject=subject, heading=heading, link=link, lines=lines)
     enqueue(person.email, subject, render_template("email/account.txt", **context),
             render_template("email/account.html", **context), user_id=person.id)
+
+REGISTRATION_ATTEMPT_SUBJECT = "Someone tried to register with your e-mail address"
+
+
+def registration_attempt(person: User, login_link: str, reset_link: str, confirm_link: str | None) -> None:
+    """The owner of an address hears that someone tried to create an account with it; the person who
+    tried was told only to check their e-mail, so the answer on the page never says the address is taken.
+    An owner who never confirmed the address gets a new confirmation link too (a lost first e-mail)."""
+    links = [("Log in", login_link), ("Forgotten your password? Choose a new one", reset_link)]
+    if confirm_link is not None:
+        links.insert(0, ("Confirm your e-mail address (then log in)", confirm_link))
+    context = dict(person=person, subject=REGISTRATION_ATTEMPT_SUBJECT, links=links, confirm=confirm_link is not None)
+    enqueue(person.email, REGISTRATION_ATTEMPT_SUBJECT, render_template("email/registration_attempt.txt", **context),
+            render_template("email/registration_attempt.html", **context), user_id=person.id)
