@@ -18,7 +18,9 @@ from booking.models import WorkingHours
 from booking.services import booking
 from tests.booking_helpers import ZONE, everyday_provider, local_day
 from tests.factories import make_user
+from tests.live import axe_violations
 from tests.test_browser_accessibility import log_in, settle
+from tests.test_browser_equal_access import equal_access_violations
 
 # WCAG 1.4.12's text spacing, as the W3C's bookmarklet applies it.
 TEXT_SPACING = """* { line-height: 1.5 !important; letter-spacing: 0.12em !important; word-spacing: 0.16em !important; }
@@ -72,6 +74,7 @@ def test_a_focused_time_taken_by_someone_else_leaves_the_focus_on_the_nearest_ti
     assert page.evaluate("() => !document.getElementById('slots').contains(document.getElementById('slots-status'))")
     assert re.search(rf"\b10:00 {zone} was just taken\b", status.inner_text()), status.inner_text()
     assert status.is_visible()
+    assert axe_violations(page) == [] and equal_access_violations(page) == []  # this state, for both engines
     page.wait_for_timeout(2_500)  # the next refresh (204, or a redraw) leaves both alone
     assert page.evaluate(ACTIVE)["slot"] == f"{day}T10:30"
     assert "10:00" in status.inner_text()
