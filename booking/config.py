@@ -5,8 +5,10 @@ developer's instance file or environment by accident.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
+from email.utils import formataddr, parseaddr
 from typing import Any, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
@@ -14,6 +16,9 @@ from flask import Flask
 
 #: Used only when running with the debugger or under tests; never valid in production.
 DEVELOPMENT_SECRET_KEY = "development-only-not-secret"
+#: The clinic's address when none is configured (development and tests): a domain that cannot exist.
+PLACEHOLDER_CLINIC_EMAIL = "appointments@booking.invalid"
+log = logging.getLogger(__name__)
 #: The public address when none is configured: `flask run`'s own under the debugger, the test client's under tests.
 DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
 TESTING_BASE_URL = "http://localhost"
@@ -60,15 +65,19 @@ class Defaults:
     BOOKINGS_PER_ACCOUNT = "30 per hour"  # booking attempts, won or lost
     BOOKINGS_PER_ADDRESS = "120 per hour"
     TRUSTED_PROXIES = 0  # how many proxies in front set X-Forwarded-For/-Proto (1 behind nginx)
-    TRUST_FORWARDED_HOST = False  # believe those proxies' X-Forwarded-Host (still one of TRUSTED_HOSTS)
     # Request bodies (Flask's own settings): larger ones answer 413 before any of it is parsed or written.
     MAX_CONTENT_LENGTH = 1024 * 1024  # a whole body; no form here takes more than a few KB, and none uploads
     MAX_FORM_MEMORY_SIZE = 64 * 1024  # one form field (the longest, notes, is 2,000 characters)
     MAX_FORM_PARTS = 1000  # fields in one form (the longest form has a few dozen)
+    TRUST_FORWARDED_HOST = False  # believe those proxies' X-Forwarded-Host (still one of TRUSTED_HOSTS)
 
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
-    MAIL_DEFAULT_SENDER = "Booking <no-reply@booking.invalid>"
+    # The clinic's own address: ORGANIZER of every invitation and, with CLINIC_NAME, the From of every
+    # e-mail, so a reply reaches the clinic. Unset: taken from MAIL_DEFAULT_SENDER, else appointments@
+    # the host of BASE_URL (see clinic_addresses).
+    CLINIC_EMAIL: str | None = None
+    MAIL_DEFAULT_SENDER: str | None = None  # default: "CLINIC_NAME <CLINIC_EMAIL>"
     REQUIRE_VERIFIED_EMAIL = True  # patients confirm their address before they can book
     EMAIL_VERIFY_HOURS = 48  # how long a confirmation link works
     PASSWORD_RESET_MINUTES = 30  # how long a password reset link works (it works once)
@@ -91,6 +100,7 @@ def load(app: Flask, config: Mapping[str, Any] | None) -> None:
         app.config.from_mapping(config)
     _require_secret_key(app)
     _require_base_url(app)
+    clinic_addresses(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config["DATABASE_URL"], app.instance_path)
     app.config.setdefault("SQLALCHEMY_RECORD_QUERIES", False)
 

@@ -15,11 +15,13 @@ from aiosmtpd.controller import Controller
 class Mailbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.raw: list[bytes] = []  # each message as it arrived, for parsing with another policy
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
         with self.lock:
             self.messages.append(email.message_from_bytes(envelope.content))
+            self.raw.append(envelope.content)
         return "250 OK"
 
     def to(self, address: str) -> list[Message]:

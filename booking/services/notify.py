@@ -14,7 +14,7 @@ from flask import render_template
 
 from booking.domain.timezones import format_local
 from booking.models import Appointment, User
-from booking.services.ics import appointment_ics
+from booking.services.ics import appointment_ics, staff_copy_ics
 from booking.services.outbox import enqueue
 
 
@@ -134,7 +134,14 @@ def _send(person: User, appointment: Appointment, mail: Mail, calendar: bool = T
                    times=_times(appointment, person), lines=[line for line in mail.lines if line])
     enqueue(person.email, mail.subject, render_template("email/appointment.txt", **context),
             render_template("email/appointment.html", **context),
-            ics=appointment_ics(appointment) if calendar else None, user_id=person.id, appointment_id=appointment.id)
+            ics=_calendar_file(appointment, person) if calendar else None, user_id=person.id,
+            appointment_id=appointment.id)
+
+
+def _calendar_file(appointment: Appointment, person: User) -> str:
+    """The patient gets the invitation to their appointment; anyone else (the provider's staff) gets the
+    event as information, never an invitation addressed to the patient (see `booking.services.ics`)."""
+    return appointment_ics(appointment) if person.id == appointment.patient_id else staff_copy_ics(appointment)
 
 
 def verify_email(person: User, link: str) -> None:
@@ -159,6 +166,7 @@ def _account_mail(person: User, subject: str, heading: str, link: str | None, li
     context = dict(person=person, subject=subject, heading=heading, link=link, lines=lines)
     enqueue(person.email, subject, render_template("email/account.txt", **context),
             render_template("email/account.html", **context), user_id=person.id)
+
 
 REGISTRATION_ATTEMPT_SUBJECT = "Someone tried to register with your e-mail address"
 
