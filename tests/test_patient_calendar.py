@@ -157,5 +157,9 @@ def test_no_month_before_the_current_one_is_offered(client, patient, provider): 
             assert location.path == f"/book/{provider.id}"
             assert parse_qs(location.query) == {"service": [str(service.id)], "month": [f"{this_month:%Y-%m}"],
                                                 "date": [local_day(3).isoformat()]}
+    odd = client.get(f"{base}&month={earlier:%Y-%m}&provider_id=7&_external=1&known=x")  # only our own names
+    assert odd.status_code == 303
+    assert parse_qs(urlsplit(odd.headers["Location"]).query) == {"service": [str(service.id)],
+                                                                 "month": [f"{this_month:%Y-%m}"]}
     followed = client.get(f"{base}&month={earlier:%Y-%m}", follow_redirects=True).get_data(as_text=True)
     assert this_month.strftime("%B %Y") in followed and "day-free" in followed

@@ -77,9 +77,9 @@ def calendar_page(provider_id: int):  # type: ignore[no-untyped-def]
     if month is not None and month < calendar.current_month(provider, now):
         # Months gone by hold only past days: a stale link or an open page left over the month's end
         # gets the current month, at its own address.
+        kept = {name: request.args[name] for name in ("service", "reschedule", "date") if request.args.get(name)}
         current = calendar.current_month(provider, now).strftime("%Y-%m")
-        return redirect(url_for("patient.calendar_page", provider_id=provider.id,
-                                **{**request.args.to_dict(), "month": current}), 303)
+        return redirect(url_for("patient.calendar_page", provider_id=provider.id, month=current, **kept), 303)
     grid_only = htmx.wants_fragment() and htmx.target() == "calendar"
     view = calendar.build(provider, service, month, selected, now, reschedule, with_slots=not grid_only)
     if grid_only and _unchanged(view.calendar_token):
