@@ -38,6 +38,7 @@ class Defaults:
     CLINIC_NAME = "Riverside Clinic"
     CLINIC_ADDRESS = "1 River Street, London"  # the location in calendar files
     CURRENCY = "GBP"  # ISO 4217 code; prices are stored in its minor unit
+    LOCALE = "en-GB"  # BCP 47 tag: the pages' lang, and how forms take dates and times (booking/domain/locale.py)
 
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
     SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -100,9 +101,23 @@ def load(app: Flask, config: Mapping[str, Any] | None) -> None:
         app.config.from_mapping(config)
     _require_secret_key(app)
     _require_base_url(app)
+    _check_locale(app)
     clinic_addresses(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config["DATABASE_URL"], app.instance_path)
     app.config.setdefault("SQLALCHEMY_RECORD_QUERIES", False)
+
+
+def _check_locale(app: Flask) -> None:
+    """Refuse to start with a LOCALE that is not a language tag we know; store it as written in lang=."""
+    from booking.domain.locale import LocaleError, clinic_locale
+
+    tag = app.config["LOCALE"]
+    try:
+        if not isinstance(tag, str):
+            raise LocaleError(f"{tag!r} is not a language tag such as en-GB.")
+        app.config["LOCALE"] = clinic_locale(tag).tag
+    except LocaleError as error:
+        raise RuntimeError(f"BOOKING_LOCALE: {error}") from error
 
 
 def _require_secret_key(app: Flask) -> None:

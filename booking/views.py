@@ -16,6 +16,7 @@ from booking.extensions import db
 from flask_login import current_user
 
 from booking.domain.roles import HOME_ENDPOINT, Role
+from booking.domain.locale import clinic_locale
 from booking.domain.timezones import format_local
 
 #: Navigation by role: (endpoint, label). The first entry is the role's home.
@@ -135,6 +136,7 @@ def public_url(endpoint: str, **values: Any) -> str:
 def init_templates(app: Any) -> None:
     app.jinja_env.globals["url_for"] = url_for
     app.jinja_env.globals["public_url"] = public_url
+    app.jinja_env.globals["clinic_locale"] = clinic_locale(app.config["LOCALE"])  # lang=, date and time fields
     app.context_processor(template_context)
     app.url_map.converters["id"] = IdConverter
     app.before_request(refuse_control_characters)

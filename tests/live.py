@@ -76,7 +76,13 @@ class Live:
 
 
 @pytest.fixture
-def live(make_app, smtp, backend) -> Iterator[Live]:  # type: ignore[no-untyped-def]
+def live_config() -> dict[str, Any]:
+    """Settings a test module gives its served app (override this fixture there)."""
+    return {}
+
+
+@pytest.fixture
+def live(make_app, smtp, backend, live_config) -> Iterator[Live]:  # type: ignore[no-untyped-def]
     """The app on a free port of 127.0.0.1, with real CSRF, sending mail to the test SMTP server."""
     assert backend.name == "sqlite", "browser tests run on SQLite (see pytest_collection_modifyitems)"
     box, port = smtp
@@ -84,7 +90,7 @@ def live(make_app, smtp, backend) -> Iterator[Live]:  # type: ignore[no-untyped-
     listening.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{listening.getsockname()[1]}"
     app = make_app(WTF_CSRF_ENABLED=True, TESTING=False, DEBUG=False, MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
-                   MAIL_SUPPRESS_SEND=False, LIVE_REFRESH_SECONDS=2, LOG_JSON=False, BASE_URL=url)
+                   MAIL_SUPPRESS_SEND=False, LIVE_REFRESH_SECONDS=2, LOG_JSON=False, BASE_URL=url, **live_config)
     server = create_server(app, sockets=[listening], threads=8, clear_untrusted_proxy_headers=True)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
