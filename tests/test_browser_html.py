@@ -27,8 +27,11 @@ def moving_pages(page: Any, clinic: Clinic) -> Iterator[str]:
     """A patient moves their appointment: the calendar in moving mode, its times, the confirm step."""
     log_in(page, clinic.patient_email)
     visit(page, f"/me/appointments/{clinic.appointment_id}/reschedule")  # redirects to the moving calendar
-    page.wait_for_selector("#calendar a[data-day]")
+    page.wait_for_selector("#calendar")
     yield "calendar"
+    if page.locator("#calendar a[data-day]").count() == 0:  # the end of a month: the next month has the days
+        page.click("#calendar a[rel=next]")
+        page.wait_for_function("() => document.querySelectorAll('#calendar a[data-day]').length > 0")
     page.locator("#calendar a[data-day]").last.click()
     page.wait_for_selector("#slots [data-slot-start]")
     yield "slots"
