@@ -12,8 +12,11 @@ export FLASK_APP := wsgi
 # make run serves plain http on this machine: cookies cannot require HTTPS there.
 run: export BOOKING_SESSION_COOKIE_SECURE ?= false
 run: export BOOKING_REMEMBER_COOKIE_SECURE ?= false
-# Links in e-mails and calendar files lead here, and it is the one Host the server answers to.
-run: export BOOKING_BASE_URL ?= http://$(HOST):$(PORT)
+# Links in e-mails and calendar files lead here (never to the Host a request names); the server answers to
+# its host and to this machine's own names. Listening on every interface, the links name this machine.
+LINK_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
+run: export BOOKING_BASE_URL ?= http://$(LINK_HOST):$(PORT)
+run: export BOOKING_TRUSTED_HOSTS ?= localhost 127.0.0.1
 
 .PHONY: run test install test-tools migrate clean
 

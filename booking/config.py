@@ -138,6 +138,7 @@ def _require_base_url(app: Flask) -> None:
     """Links we send must lead to our own site whoever asked for them: refuse to start a real site
     without its public address, and trust no Host header but that address's (and TRUSTED_HOSTS)."""
     url = app.config.get("BASE_URL")
+    debugging = not url and app.debug and not app.testing
     if not url:
         if not (app.debug or app.testing):
             raise RuntimeError(
@@ -147,7 +148,10 @@ def _require_base_url(app: Flask) -> None:
             )
         url = TESTING_BASE_URL if app.testing else DEVELOPMENT_BASE_URL
     app.config["BASE_URL"] = public_base_url(url)
-    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config["BASE_URL"], app.config.get("TRUSTED_HOSTS"))
+    hosts = trusted_hosts(app.config["BASE_URL"], app.config.get("TRUSTED_HOSTS"))
+    if debugging:  # the debugger's own machine, by either of its names
+        hosts += [name for name in ("localhost", "127.0.0.1") if name not in hosts]
+    app.config["TRUSTED_HOSTS"] = hosts
 
 
 def public_base_url(url: Any) -> str:

@@ -222,7 +222,9 @@ def test_development_and_tests_have_a_local_base_url(tmp_path):
     testing = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/t.sqlite"})
     debugging = create_app({"DEBUG": True, "DATABASE_URL": f"sqlite:///{tmp_path}/d.sqlite"})
     assert testing.config["BASE_URL"] == "http://localhost"
+    assert testing.config["TRUSTED_HOSTS"] == ["localhost"]
     assert debugging.config["BASE_URL"] == "http://127.0.0.1:5000"
+    assert debugging.config["TRUSTED_HOSTS"] == ["127.0.0.1", "localhost"]
 
 
 @pytest.mark.parametrize("url", [
