@@ -2,7 +2,8 @@
 
 One UID per appointment for its whole life, so calendars update the same event; SEQUENCE is the
 number of recorded changes, so each update outranks the last. Times carry the provider's zone (TZID
-with its VTIMEZONE), so a calendar in any zone shows the right moment.
+with a VTIMEZONE of our own, see `booking.domain.zone_rules`), so a calendar in any zone shows the
+right moment, whichever parser reads the file.
 
 Who gets which shape (RFC 5546 methods):
 - The patient's copy is an invitation to them: METHOD REQUEST with the patient as the ATTENDEE while
@@ -20,9 +21,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vRecur, vText
 
 from booking.domain.timezones import to_zone
+from booking.domain.zone_rules import observances
 from booking.models import Appointment
 from booking.models.types import utcnow
 from booking.services.outbox import sender_address
@@ -79,8 +81,42 @@ def _calendar(method: str) -> Calendar:
 
 
 def _finish(calendar: Calendar) -> str:
-    calendar.add_missing_timezones()
+    """Define every TZID the events use, before the events, for the years they fall in."""
+    years: dict[str, tuple[int, int]] = {}
+    for event in calendar.walk("VEVENT"):
+        for name in ("DTSTART", "DTEND"):
+            value = event[name]
+            tzid = value.params.get("TZID")
+            if tzid:
+                low, high = years.get(tzid, (value.dt.year, value.dt.year))
+                years[tzid] = (min(low, value.dt.year), max(high, value.dt.year))
+    calendar.subcomponents[:0] = [vtimezone(tzid, *span) for tzid, span in sorted(years.items())]
     return calendar.to_ical().decode()
+
+
+def vtimezone(zone: str, first_year: int, last_year: int) -> Timezone:
+    """The zone's VTIMEZONE for events from `first_year` to `last_year`: yearly rules where the zone
+    follows one, single onsets where it does not, never a multi-valued RDATE (which ical.js, inside
+    Thunderbird and Nextcloud, reads only the first value of, putting every event an hour off)."""
+    component = Timezone()
+    component.add("tzid", zone)
+    for observance in observances(zone, first_year, last_year):
+        part = TimezoneDaylight() if observance.daylight else TimezoneStandard()
+        part.add("dtstart", observance.onset)  # local time on the clock before the change, as RFC 5545 asks
+        part.add("tzoffsetfrom", observance.offset_from)
+        part.add("tzoffsetto", observance.offset_to)
+        part.add("tzname", observance.name)
+        if observance.yearly:
+            rule = vRecur(freq="YEARLY", bymonth=observance.by_month)
+            if observance.by_day is not None:
+                rule["BYDAY"] = observance.by_day
+            else:
+                rule["BYMONTHDAY"] = observance.by_month_day
+            if observance.until is not None:
+                rule["UNTIL"] = observance.until  # in UTC, as RFC 5545 asks inside a VTIMEZONE
+            part.add("rrule", rule)
+        component.add_component(part)
+    return component
 
 
 def _sequence(appointment: Appointment) -> int:
@@ -106,10 +142,11 @@ def _event(appointment: Appointment, summary: str) -> Event:
 
 def _local_or_utc(instant: datetime, zone: str) -> datetime:
     """The instant on the provider's clock, unless that clock reading happens twice (the repeated hour
-    when clocks go back): RFC 5545 reads an ambiguous local time as its first occurrence, so the second
-    one is written in UTC instead, which every calendar reads exactly."""
+    when clocks go back): then it is written in UTC, which every calendar reads exactly. RFC 5545 reads
+    an ambiguous local time as its first occurrence, but ical.js (Thunderbird, Nextcloud) takes the
+    second, so neither occurrence is safe as a wall time."""
     local = to_zone(instant, zone)
-    if local.replace(fold=0).astimezone(timezone.utc) != instant.astimezone(timezone.utc):
+    if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
         return instant.astimezone(timezone.utc)
     return local
 
