@@ -87,6 +87,16 @@ def test_the_account_is_stored_as_a_keyed_digest_never_the_address(limited):  # 
         assert account_key(victim) != row.account  # keyed: a list of addresses cannot be hashed to match
 
 
+def test_a_locked_account_answers_htmx_with_a_toast_and_retry_after(limited):  # type: ignore[no-untyped-def]
+    app = limited()
+    victim = patient(app)
+    for _ in range(3):
+        login(app, victim, "wrong")
+    response = login(app, victim, DEFAULT_PASSWORD, **{"HX-Request": "true"})
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+    assert "<html" not in response.get_data(as_text=True) and "Too many attempts" in response.headers["HX-Trigger"]
+
+
 def test_a_success_hands_its_attempt_back(limited):  # type: ignore[no-untyped-def]
     app = limited()
     user = patient(app)
