@@ -192,3 +192,14 @@ def test_the_clinic_address_comes_from_its_setting_then_the_sender_then_the_publ
 def test_a_clinic_address_that_is_not_one_address_stops_the_start(make_app, address):  # type: ignore[no-untyped-def]
     with pytest.raises(RuntimeError, match="CLINIC_EMAIL"):
         make_app(CLINIC_EMAIL=address)
+
+
+def test_a_real_site_without_a_clinic_address_is_warned_at_start(make_app, caplog):  # type: ignore[no-untyped-def]
+    with caplog.at_level("WARNING", logger="booking.config"):
+        app = make_app(TESTING=False, BASE_URL="http://127.0.0.1:8000")
+    assert app.config["CLINIC_EMAIL"] == "appointments@booking.invalid"
+    assert any("BOOKING_CLINIC_EMAIL is not set" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="booking.config"):
+        make_app(TESTING=False, BASE_URL="http://127.0.0.1:8000", CLINIC_EMAIL="desk@riverside.example")
+    assert not any("CLINIC_EMAIL" in r.getMessage() for r in caplog.records)
