@@ -14,9 +14,10 @@ import sqlalchemy as sa
 
 from booking.domain.roles import Role
 from booking.extensions import db
-from booking.models import Provider, Service, User
+from booking.models import Provider, Service, TimeOff, User, WorkingHours
 from booking.services.accounts import password_fingerprint
 from booking.services.tokens import make_token
+from tests.booking_helpers import everyday_provider
 from tests.conftest import HTMX
 from tests.factories import DEFAULT_PASSWORD, make_user
 
@@ -82,6 +83,18 @@ CASES = {
         ["Choose a time zone from the list.", "buffer before min must be a whole number.",
          "horizon days must be between 1 and 730.", "Give the fee like 45 or 45.50, or leave it empty.",
          "Keep the licence number to 64 characters."], lambda u: count(Provider)),
+    "working hours": Case(Role.STAFF, lambda u: "/staff/hours", {"weekday": "9", "start": "9", "end": "25:00"},
+                          ["Choose a day of the week.", "The start time must look like 09:30.",
+                           "The end time must look like 09:30 (or 24:00 for midnight)."],
+                          lambda u: count(WorkingHours)),
+    "time off": Case(Role.STAFF, lambda u: "/staff/time-off", {"start": "soon", "end": "2026-05-31T09:00",
+                                                                "reason": "r" * 201},
+                     ["The start must be a date and time like 2026-05-31T09:00.",
+                      "Please keep the reason to 200 characters."], lambda u: count(TimeOff)),
+    "time off the wrong way round": Case(Role.STAFF, lambda u: "/staff/time-off", {
+        "start": "2026-05-31T10:00", "end": "2026-05-31T09:00", "reason": "r" * 201},
+        ["The time off must end after it starts.", "Please keep the reason to 200 characters."],
+        lambda u: count(TimeOff)),
 }
 
 
@@ -90,6 +103,9 @@ CASES = {
 def test_every_wrong_field_is_told_in_one_answer(app, client, auth, name, htmx):  # type: ignore[no-untyped-def]
     case = CASES[name]
     user = make_user(case.role or Role.PATIENT)
+    if case.role is Role.STAFF:
+        everyday_provider().user_id = user.id
+        db.session.commit()
     if case.role is not None:
         assert auth.login(user.email, DEFAULT_PASSWORD).status_code == 303
     before = case.unchanged(user)

@@ -14,7 +14,7 @@ from booking.domain.status import Status
 from booking.extensions import db
 from booking.models import Appointment, AppointmentEvent, TimeOff, User, WorkingHours, provider_transaction
 from booking.services import notify
-from booking.services.errors import Conflict, Invalid, NotFound
+from booking.services.errors import Conflict, Invalid, NotFound, Problems
 from booking.services.permissions import require_acting_for
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -55,14 +55,24 @@ class TimeOffClashes(Conflict):
         self.appointments = appointments
 
 
-def add_time_off(actor_id: int, provider_id: int, start: datetime, end: datetime, reason: str | None,
-                 cancel_clashes: bool = False) -> int:
-    """Block [start, end). Approved appointments inside are refused, or cancelled when confirmed."""
-    if end <= start:
-        raise Invalid("The time off must end after it starts.", field="end")
+def add_time_off(actor_id: int, provider_id: int, start: datetime | None, end: datetime | None, reason: str | None,
+                 cancel_clashes: bool = False, problems: Problems | None = None) -> int:
+    """Block [start, end). Approved appointments inside are refused, or cancelled when confirmed.
+
+    `problems` holds what the caller found unreadable (a start or end that is not a time: None here);
+    every fault is told at once, the caller's and these.
+    """
+    problems = problems if problems is not None else Problems()
+    if start is None or end is None:
+        if not problems.found:
+            problems.add("Give the start and the end of the time off.", "start")
+    elif end <= start:
+        problems.add("The time off must end after it starts.", "end")
     reason = (reason or "").strip() or None
     if reason and len(reason) > 200:
-        raise Invalid("Please keep the reason to 200 characters.", field="reason")
+        problems.add("Please keep the reason to 200 characters.", "reason")
+    problems.raise_any()
+    assert start is not None and end is not None
     with provider_transaction(provider_id) as provider:
         require_acting_for(actor_id, provider)
         covered = list(db.session.scalars(sa.select(Appointment).where(

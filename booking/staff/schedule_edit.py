@@ -17,7 +17,7 @@ from booking.models import Provider, TimeOff, User
 from booking.models.types import utcnow
 from booking.patient import params
 from booking.services import schedule
-from booking.services.errors import ServiceError
+from booking.services.errors import Problems, ServiceError
 from booking.staff.routes import bp
 
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -30,8 +30,10 @@ def hours():  # type: ignore[no-untyped-def]
     if provider is None:
         return _choose_provider("staff.hours")
     if request.method == "POST":
+        problems = Problems()
+        weekday, start, end = _weekday(problems), _clock("start", problems), _clock("end", problems)
         return _apply(provider, "hours", lambda: schedule.add_block(
-            current_user.id, provider.id, _weekday(), _clock("start"), _clock("end")), "Working hours added.")
+            current_user.id, provider.id, weekday, start, end), "Working hours added.", problems)
     return _hours_page(provider)
 
 
@@ -39,8 +41,10 @@ def hours():  # type: ignore[no-untyped-def]
 @role_required(Role.STAFF, Role.ADMIN)
 def change_hours(block_id: int):  # type: ignore[no-untyped-def]
     provider = _provider_or_404()
+    problems = Problems()
+    weekday, start, end = _weekday(problems), _clock("start", problems), _clock("end", problems)
     return _apply(provider, "hours", lambda: schedule.change_block(
-        current_user.id, provider.id, block_id, _weekday(), _clock("start"), _clock("end")), "Working hours changed.")
+        current_user.id, provider.id, block_id, weekday, start, end), "Working hours changed.", problems)
 
 
 @bp.post("/hours/<id:block_id>/delete")
@@ -57,12 +61,12 @@ def time_off():  # type: ignore[no-untyped-def]
     if provider is None:
         return _choose_provider("staff.time_off")
     if request.method == "POST":
-        zone = ZoneInfo(provider.timezone)
-        start, end = _local("start", zone), _local("end", zone)
+        zone, problems = ZoneInfo(provider.timezone), Problems()
+        start, end = _local("start", zone, problems), _local("end", zone, problems)
         confirm = request.form.get("confirm") == "yes"
         return _apply(provider, "time_off", lambda: schedule.add_time_off(
-            current_user.id, provider.id, start, end, request.form.get("reason"), cancel_clashes=confirm),
-            "Time off added.")
+            current_user.id, provider.id, start, end, request.form.get("reason"), cancel_clashes=confirm,
+            problems=problems), "Time off added.")
     return _time_off_page(provider)
 
 
@@ -103,14 +107,18 @@ def _choose_provider(endpoint: str):  # type: ignore[no-untyped-def]
     return render_template("staff/choose_provider.html", providers=providers, endpoint=endpoint)
 
 
-def _weekday() -> int:
+# Each reader notes what is wrong in `problems` and goes on, so the form is answered with every fault at once.
+
+
+def _weekday(problems: Problems) -> int:
     raw = request.form.get("weekday", "")
     if raw not in ("0", "1", "2", "3", "4", "5", "6"):
-        abort(422, "Choose a day of the week.")
+        problems.add("Choose a day of the week.", "weekday")
+        return 0
     return int(raw)
 
 
-def _clock(name: str) -> time:
+def _clock(name: str, problems: Problems) -> time:
     """HH:MM, whole minutes; an end may also be 24:00, stored as 00:00 (an end at or before the start
     ends the next day, so 18:00-24:00 runs to midnight and 00:00-24:00 is the whole day)."""
     raw = request.form.get(name, "").strip()
@@ -118,25 +126,31 @@ def _clock(name: str) -> time:
         return time(0)
     match = CLOCK.match(raw)
     if not match:
-        abort(422, f"The {name} time must look like 09:30" + (" (or 24:00 for midnight)." if name == "end" else "."))
+        problems.add(f"The {name} time must look like 09:30" + (" (or 24:00 for midnight)." if name == "end" else "."),
+                     name)
+        return time(0)
     return time(int(match[1]), int(match[2]))
 
 
-def _local(name: str, zone: ZoneInfo) -> datetime:
+def _local(name: str, zone: ZoneInfo, problems: Problems) -> datetime | None:
     wall = params.wall_start(request.form.get(name, "").strip())
     if wall is None:
-        abort(422, f"The {name} must be a date and time like 2026-05-31T09:00.")
+        problems.add(f"The {name} must be a date and time like 2026-05-31T09:00.", name)
+        return None
     return wall.replace(tzinfo=zone)
 
 
-def _apply(provider: Provider, section: str, change, done: str):  # type: ignore[no-untyped-def]
-    """Make the change; answer the refreshed section (htmx) or redirect back, with the message."""
+def _apply(provider: Provider, section: str, change, done: str,  # type: ignore[no-untyped-def]
+           problems: Problems | None = None):
+    """Make the change; answer the refreshed section (htmx) or redirect back, with the messages."""
     try:
+        if problems is not None:
+            problems.raise_any()  # fields that could not be read: told together, before the service is asked
         change()
     except schedule.TimeOffClashes as error:
-        return _section(provider, section, 409, message=error.message, clashes=error.appointments)
+        return _section(provider, section, 409, messages=error.messages, clashes=error.appointments)
     except ServiceError as error:
-        return _section(provider, section, error.status, message=error.message)
+        return _section(provider, section, error.status, messages=error.messages)
     flash(done, "success")
     if not htmx.wants_fragment():
         return redirect(url_for(f"staff.{section}", provider=provider.id if current_user.role == "admin" else None), 303)
