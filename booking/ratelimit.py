@@ -13,7 +13,7 @@ a keyed digest of its normalised e-mail address, never by the address. The attem
 the password is checked and handed back if the login succeeds, so many attempts at once cannot all
 slip under the limit. Address limits and the booking limits are Flask-Limiter's, counted in the
 storage RATELIMIT_STORAGE_URI names: Redis when several workers must share them; memory only for one
-process, which `refuse_unshared_storage` enforces when gunicorn starts.
+process, which `check_workers` enforces when gunicorn starts.
 """
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ from werkzeug.exceptions import TooManyRequests
 from booking.extensions import limiter
 from booking.logs import fingerprint, security_event
 from booking.models import limits as counts
+from booking.services.accounts import normalize_email
+from booking.services.errors import Invalid
 
 F = TypeVar("F", bound=Callable[..., Any])
 TOO_MANY = "Too many attempts. Please wait a while and try again."
@@ -128,11 +130,16 @@ def windows(limit: str) -> list[counts.Window]:
 
 
 def account_key(email: str) -> str:
-    """A keyed digest of the address as typed, normalised as accounts are looked up (trimmed,
-    lower-case). Keyed, so the table cannot be checked against a list of addresses."""
+    """A keyed digest of the address as typed, spelled as login looks accounts up, so that every
+    spelling of one account (case, a Unicode or punycode domain) shares one count. Keyed, so the
+    table cannot be checked against a list of addresses."""
+    try:
+        spelling = normalize_email(email)
+    except Invalid:
+        spelling = email.strip().lower()
     key = current_app.secret_key
     secret = key.encode() if isinstance(key, str) else (key or b"")
-    return hmac.new(secret, b"account-limit\x00" + email.strip().lower().encode(), hashlib.sha256).hexdigest()
+    return hmac.new(secret, b"account-limit\x00" + spelling.encode(), hashlib.sha256).hexdigest()
 
 
 def _account_limit(kind: str, setting: str, *, failures_only: bool) -> Callable[[F], F]:

@@ -97,6 +97,14 @@ def test_a_locked_account_answers_htmx_with_a_toast_and_retry_after(limited):  #
     assert "<html" not in response.get_data(as_text=True) and "Too many attempts" in response.headers["HX-Trigger"]
 
 
+def test_every_spelling_of_an_address_shares_one_count(limited):  # type: ignore[no-untyped-def]
+    app = limited()
+    for spelling in ("victim@bücher.test", " Victim@xn--bcher-kva.TEST", "VICTIM@BÜCHER.test"):
+        assert login(app, spelling, "wrong").status_code == 422
+    assert login(app, "victim@b\u0075\u0308cher.test", "wrong").status_code == 429  # u + combining diaeresis
+    assert [r.count for r in rows(app)] == [3]
+
+
 def test_a_success_hands_its_attempt_back(limited):  # type: ignore[no-untyped-def]
     app = limited()
     user = patient(app)
