@@ -91,6 +91,7 @@ def test_a_visitor_registers_is_asked_to_confirm_and_logs_in_after_confirming(ap
     login_page = client.get("/auth/login").get_data(as_text=True)
     assert "your e-mail address is confirmed" in login_page
     assert 'value="new.patient@example.com"' in login_page, "the login form is filled in with the address"
+    assert re.search(r'<input[^>]*autofocus[^>]*id="password"', login_page), "the password is what is left to type"
     assert logged_in_user_id(client) is None, "a confirmation link alone opens no session"
     assert client.post("/auth/login", data={"email": "new.patient@example.com", "password": NEW_PASSWORD}
                        ).headers["Location"] == "/book/"

@@ -175,6 +175,40 @@ def test_a_forwarded_host_that_is_trusted_is_served_but_links_keep_the_base_url(
         assert_links_are_public(outbox())
 
 
+def test_appointment_mails_calendar_files_and_feeds_never_carry_a_forwarded_host(make_app):
+    """Booked, approved, moved and cancelled with X-Forwarded-Host: evil.example behind a trusted proxy:
+    nothing written for anyone (bodies, .ics files, the feeds) names that host, and any link names BASE_URL."""
+    from tests.booking_helpers import booking_form, everyday_provider, wall
+
+    app = make_app(BASE_URL=PUBLIC, TRUSTED_HOSTS=["localhost"], TRUSTED_PROXIES=1)
+    forged = {"X-Forwarded-Host": EVIL, "X-Forwarded-For": "203.0.113.7"}
+    with app.app_context():
+        provider = everyday_provider()
+        patient = make_user(Role.PATIENT)
+        visitor, staff = app.test_client(), app.test_client()
+        visitor.post("/auth/login", data={"email": patient.email, "password": DEFAULT_PASSWORD}, headers=forged)
+        staff.post("/auth/login", data={"email": provider.user.email, "password": DEFAULT_PASSWORD}, headers=forged)
+        assert visitor.post(f"/book/{provider.id}", data=booking_form(provider, wall(3, 10)),
+                            headers=forged).status_code == 303
+        [booked] = [m.appointment_id for m in outbox() if m.appointment_id][:1]
+        assert staff.post(f"/staff/appointments/{booked}/approve", headers=forged).status_code in (200, 303)
+        assert visitor.post(f"/me/appointments/{booked}/cancel", data={"reason": "Away"},
+                            headers=forged).status_code in (200, 303)
+        messages = [m for m in outbox() if m.appointment_id]
+        assert len(messages) >= 3 and any(m.ics for m in messages)
+        for message in messages:
+            everything = "\n".join(filter(None, [message.text_body, message.html_body, message.ics]))
+            assert EVIL not in everything, message.subject
+            assert all(link.startswith(PUBLIC + "/") for link in links_in(everything)), message.subject
+        for client in (visitor, staff):
+            page = client.get("/account/", headers=forged).get_data(as_text=True)
+            address = re.search(r'id="feed-url"[^>]*value="([^"]+)"', page)[1]
+            remember_secret(address.rsplit("/", 1)[-1].removesuffix(".ics"))
+            feed = client.get(address.removeprefix(PUBLIC), headers=forged).get_data(as_text=True)
+            assert "BEGIN:VCALENDAR" in feed and EVIL not in feed
+            assert all(link.startswith(PUBLIC + "/") for link in links_in(feed))
+
+
 def test_the_calendar_feed_address_on_the_account_page_comes_from_the_base_url(make_app):
     app = make_app(BASE_URL=PUBLIC, TRUSTED_HOSTS=["localhost"])
     with app.app_context():
