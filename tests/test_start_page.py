@@ -44,3 +44,16 @@ def test_a_404_leads_someone_logged_in_to_their_own_home(client, auth, role, hom
     assert link is not None and link.group(1) == home
     start = client.get("/").get_data(as_text=True)
     assert f'href="{home}"' in start
+
+
+def test_the_start_page_passes_axe_in_a_browser(live, browser):  # type: ignore[no-untyped-def]
+    from tests.live import axe_violations, screenshot
+
+    page = live.page(browser)
+    page.goto("/no-such-page")
+    page.click("text=Go to the start page")
+    page.wait_for_url(f"{live.url}/")
+    assert page.locator("[data-page=home]").is_visible()
+    assert axe_violations(page) == []
+    screenshot(page, "start-page-visitor")
+    page.context.close()
