@@ -9,11 +9,11 @@ Rules, in the provider's own time zone:
   end of 00:00 is midnight (24:00), and 00:00-00:00 is the whole day. A slot belongs to the date it
   starts on, so that night feeds Friday's list (22:00...) and Saturday's (...05:30).
 * Slots start on a wall-clock grid: each working-hours block's start, then every `step` after it.
-  A start that is not a whole minute (seconds kept by old data) is rounded up to the next minute: a
-  start is named by its minute, and no slot may begin before the provider does.
   A wall time that does not exist (the hour skipped when clocks go forward) has no slot; a wall time
   that happens twice (clocks go back) has one slot, at its first occurrence, because a start is named
-  by its wall time (`YYYY-MM-DDTHH:MM`) and must mean one instant.
+  by its wall time (`YYYY-MM-DDTHH:MM`) and must mean one instant. A block start that is not a whole
+  minute (seconds kept by old data) is rounded up to the next minute, so that no slot begins before
+  the provider does.
 * A slot lasts `duration` of real elapsed time and must end by its block's end.
 * Buffers keep time around appointments: each appointment occupies [start - before, end + after), and
   two appointments' occupied spans may not overlap. Buffers apply between appointments only.
@@ -31,8 +31,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 UTC = timezone.utc
-
-
 DAY = 86400  # seconds in a day without a clock change
 WEEK = 7 * DAY
 
@@ -242,17 +240,17 @@ def check_start(
         return None, Problem.TOO_SOON
     if wall_time.date() > rules.last_bookable_day(now):
         return None, Problem.BEYOND_HORIZON
-    inside = [
-        (day, block, occurrence[0])
-        for day in (wall_time.date() - timedelta(days=1), wall_time.date())  # last night's blocks too
-        for block in rules.blocks
-        if block.weekday == day.weekday()
-        for occurrence in [_occurrence(day, block)]
-        if occurrence[0] <= wall_time < occurrence[1]
-    ]
+    inside = []  # (the day a block starts, the block, its wall-clock start) around the wall time
+    for day in (wall_time.date() - timedelta(days=1), wall_time.date()):  # last night's blocks too
+        for block in rules.blocks:
+            if block.weekday == day.weekday():
+                wall_start, wall_end = _occurrence(day, block)
+                if wall_start <= wall_time < wall_end:
+                    inside.append((day, block, wall_start))
     if not inside:
         return None, Problem.OUTSIDE_HOURS
-    if not any(start == instant for day, block, _ in inside for _, instant in _block_starts(day, block, rules, zone)):
+    offered = {instant for day, block, _ in inside for _, instant in _block_starts(day, block, rules, zone)}
+    if start not in offered:
         fits_grid = any((wall_time - wall_start) % rules.grid == timedelta(0) for _, _, wall_start in inside)
         return None, Problem.OFF_GRID if not fits_grid else Problem.OUTSIDE_HOURS
     end = start + rules.duration
