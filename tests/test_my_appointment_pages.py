@@ -136,3 +136,34 @@ def test_the_page_and_its_queries_stay_bounded_however_long_the_history(client, 
     listing = [s for s in statements if "FROM appointments" in s and "appointments.patient_id" in s]
     assert listing and all("LIMIT" in s.upper() for s in listing), listing
     assert len(statements) <= 15, statements
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-javascript"])
+def test_a_patient_pages_through_the_history_in_a_browser(live, browser, javascript):  # type: ignore[no-untyped-def]
+    from tests.booking_helpers import everyday_provider
+    from tests.factories import DEFAULT_PASSWORD, make_user
+    from tests.live import screenshot
+
+    patient = make_user()
+    history = add_history(patient, everyday_provider(), 2 * PER_PAGE + 3)
+    page = live.page(browser, java_script_enabled=javascript)
+    page.goto("/auth/login")
+    page.fill("#email", patient.email)
+    page.fill("#password", DEFAULT_PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url("**/book/")
+    page.goto("/me/appointments")
+    if javascript:
+        page.evaluate("window.__same_document = true")
+    page.click("a[rel=next]")
+    page.wait_for_url("**/me/appointments?page=2")
+    page.wait_for_selector("#past-title >> text=(page 2)")
+    shown = [int(i) for i in page.eval_on_selector_all("[data-appointment-id]",
+                                                      "els => els.map(e => e.dataset.appointmentId)")]
+    assert shown == history[PER_PAGE:2 * PER_PAGE]
+    assert page.evaluate("window.__same_document === true") is javascript  # htmx swapped; without it, a new page
+    screenshot(page, f"my-appointments-page-2-{'htmx' if javascript else 'plain'}")
+    page.click("a[rel=prev]")
+    page.wait_for_url("**/me/appointments")
+    page.wait_for_selector("#upcoming-title")
+    page.context.close()
