@@ -77,6 +77,8 @@ def no_show(actor_id: int, appointment_id: int) -> Decided:
 
 
 def _decide(actor_id: int, appointment_id: int, action: Action, reason: str | None) -> Decided:
+    """Take `action` under the provider's lock, if `available_actions` would offer it now: the same
+    people (may_decide) and the same rule (domain.actions.why_not), checked again on the fresh row."""
     first_look = db.session.get(Appointment, appointment_id)
     if first_look is None:
         raise NotFound("There is no such appointment.")
