@@ -75,7 +75,7 @@ CASES = {
         ["An email address must have an @-sign.", "Enter a name.", SHORT], lambda u: count(User)),
     "admin: new service": Case(Role.ADMIN, lambda u: "/admin/services", {
         "name": "", "duration_min": "0", "price": "lots"},
-        ["Give the service a name of up to 120 characters.", "A service lasts between 5 and 480 minutes.",
+        ["Give the service a name of up to 120 characters.", "A service lasts between 5 and 1440 minutes (a day).",
          "Give the price like 45 or 45.50."], lambda u: count(Service)),
     "admin: new provider": Case(Role.ADMIN, lambda u: "/admin/providers/new", {
         "timezone": "Mars/Olympus_Mons", "buffer_before_min": "ten", "horizon_days": "0", "fee": "lots",

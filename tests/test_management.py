@@ -86,12 +86,21 @@ def test_services_are_added_and_edited_inline(client, admin):  # type: ignore[no
     assert reload(Service, eye.id).auto_approve
 
 
+def test_a_service_may_last_a_whole_day(client, admin):  # type: ignore[no-untyped-def]
+    """For a block of 00:00-24:00 (round-the-clock monitoring, a day's hire)."""
+    added = client.post("/admin/services", data={"name": "Monitoring", "duration_min": "1440", "price": "0"})
+    assert added.status_code == 303
+    db.session.rollback()
+    assert db.session.scalar(sa.select(Service.duration_min).where(Service.name == "Monitoring")) == 1440
+
+
 @pytest.mark.parametrize(
     ("form", "message"),
     [
         ({"name": "", "duration_min": "20", "price": "1"}, "name of up to 120"),
-        ({"name": "X", "duration_min": "0", "price": "1"}, "between 5 and 480"),
-        ({"name": "X", "duration_min": "abc", "price": "1"}, "between 5 and 480"),
+        ({"name": "X", "duration_min": "0", "price": "1"}, "between 5 and 1440"),
+        ({"name": "X", "duration_min": "1441", "price": "1"}, "between 5 and 1440"),
+        ({"name": "X", "duration_min": "abc", "price": "1"}, "between 5 and 1440"),
         ({"name": "X", "duration_min": "20", "price": "-3"}, "like 45 or 45.50"),
         ({"name": "X", "duration_min": "20", "price": "1e9"}, "like 45 or 45.50"),
     ],

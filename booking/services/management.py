@@ -66,8 +66,8 @@ def service_problems(name: str, duration_min: int, price_cents: int | None) -> P
     name = one_line(name)
     if not name or len(name) > 120:
         problems.add("Give the service a name of up to 120 characters.", "name")
-    if not 5 <= duration_min <= 480:
-        problems.add("A service lasts between 5 and 480 minutes.", "duration_min")
+    if not 5 <= duration_min <= 1440:  # up to a whole day: a 24-hour service in a 00:00-24:00 block
+        problems.add("A service lasts between 5 and 1440 minutes (a day).", "duration_min")
     if price_cents is not None and not 0 <= price_cents <= 100_000_000:
         problems.add("The price must be zero or more.", "price")
     return problems
