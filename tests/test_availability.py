@@ -1037,3 +1037,23 @@ def test_property_a_night_over_a_clock_change_has_a_slot_for_each_wall_time_once
             assert start <= slot.astimezone(UTC) and slot.astimezone(UTC) + rules.duration <= end
     walls = [s.replace(tzinfo=None) for s in slots]
     assert len(set(walls)) == len(walls)
+
+
+FIVE_MINUTE_CLOCKS = st.integers(0, 287).map(_clock)
+
+
+@settings(PROPERTY_SETTINGS, max_examples=300)
+@given(st.integers(0, 6), FIVE_MINUTE_CLOCKS, FIVE_MINUTE_CLOCKS, st.integers(0, 6), FIVE_MINUTE_CLOCKS,
+       FIVE_MINUTE_CLOCKS)
+def test_property_blocks_overlap_when_they_share_a_minute_of_the_week(
+    a_day: int, a_start: time, a_end: time, b_day: int, b_start: time, b_end: time
+) -> None:
+    """Against the plain definition: the sets of week minutes (mod a week) each block covers."""
+    def minutes(block: Block) -> set[int]:
+        start = block.weekday * 1440 + block.start.hour * 60 + block.start.minute
+        length = (block.end.hour * 60 + block.end.minute) - (block.start.hour * 60 + block.start.minute)
+        length = length if length > 0 else length + 1440  # at or before the start: the next day
+        return {(start + m) % (7 * 1440) for m in range(length)}
+
+    a, b = Block(a_day, a_start, a_end), Block(b_day, b_start, b_end)
+    assert blocks_overlap(a, b) is bool(minutes(a) & minutes(b))
