@@ -178,6 +178,7 @@ def test_a_night_block_and_one_to_midnight_are_stored_as_ends_next_day(client, e
     page = client.get("/staff/hours").get_data(as_text=True)
     assert page.count("data-ends-next-day") == 3
     assert "ends next day" in page and "midnight" in page and "end is at or before its start ends the next day" in page
+    assert page.count('value="24:00"') == 2  # 18:00-24:00 and 00:00-24:00, shown as entered
 
 
 @pytest.mark.parametrize(
