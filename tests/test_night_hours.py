@@ -217,3 +217,17 @@ def test_london_clock_change_nights_are_offered_and_booked_through_the_service(a
     [appointment] = [a for a in appointments() if a.id == booked.appointment_id]
     assert appointment.start_at == start.astimezone(timezone.utc)
     assert appointment.end_at - appointment.start_at == timedelta(hours=1)  # real time, whatever the clocks do
+
+
+def test_a_slot_list_sees_bookings_after_midnight_that_its_last_slots_run_into(client, auth, app):  # type: ignore[no-untyped-def]
+    provider = night_clinic(slot_step_min=30)
+    hour = make_service(name="Night hour", duration_min=60)
+    provider.services = [hour]
+    db.session.commit()
+    evening, morning = local_day(3, TOKYO), local_day(4, TOKYO)
+    make_appointment(patient=make_user(Role.PATIENT), provider=provider, service=hour,
+                     start_at=instant(morning, "00:00"), status=Status.APPROVED)
+    auth.login(make_user(Role.PATIENT).email)
+    offered = listed(client, provider, hour, evening)
+    assert f"{evening}T23:00" in offered  # ends at midnight, when the booking starts
+    assert f"{evening}T23:30" not in offered  # would run to 00:30, into the booking
