@@ -73,10 +73,12 @@ LISTING_FIELDS = ("status", "provider", "specialty", "date_from", "date_to", "q"
 #: endpoint -> every query parameter and form field it reads (path arguments come from the rule).
 FIELDS: dict[str, tuple[str, ...]] = {
     "health.healthz": (),
+    "home.index": (),
     "auth.login": ("next", "email", "password", "remember"),
     "auth.register": ("full_name", "email", "phone", "password", "password_confirm"),
     "auth.logout": (),
     "auth.verify": (),
+    "auth.check_email": (),
     "auth.resend_verification": (),
     "auth.forgot_password": ("email",),
     "auth.reset_password": ("password", "password_confirm"),
