@@ -75,11 +75,12 @@ def clock_changes(zone: str, start: datetime, end: datetime) -> list[tuple[datet
         later = moment + timedelta(hours=1)
         after = later.astimezone(tz).utcoffset()
         if after != before:
-            low, high = moment, later
-            while high - low > timedelta(seconds=1):
-                middle = low + (high - low) // 2
-                low, high = (middle, high) if middle.astimezone(tz).utcoffset() == before else (low, middle)
-            found.append((high, before, after))
+            low, high = int(moment.timestamp()), int(later.timestamp())
+            while high - low > 1:
+                middle = (low + high) // 2
+                still = datetime.fromtimestamp(middle, UTC).astimezone(tz).utcoffset() == before
+                low, high = (middle, high) if still else (low, middle)
+            found.append((datetime.fromtimestamp(high, UTC), before, after))
         moment, before = later, after
     return found
 
@@ -242,7 +243,8 @@ HISTORY = [
     ("Asia/Kolkata", 2026, 2027), ("Australia/Lord_Howe", 2026, 2027), ("Europe/Volgograd", 2018, 2020),
     ("America/Caracas", 2015, 2016), ("Asia/Pyongyang", 2015, 2018), ("Europe/Istanbul", 2015, 2017),
     ("America/Santiago", 2026, 2027), ("Asia/Gaza", 2026, 2027), ("Africa/Windhoek", 2016, 2018),
-    ("America/Whitehorse", 2019, 2021), ("Europe/London", 1995, 1997), ("UTC", 2026, 2027),
+    ("America/Whitehorse", 2019, 2021), ("Europe/London", 1995, 1997), ("America/St_Johns", 2006, 2007),
+    ("UTC", 2026, 2027),
     ("Etc/GMT+5", 2026, 2026),
 ]
 
