@@ -231,3 +231,16 @@ def test_a_slot_list_sees_bookings_after_midnight_that_its_last_slots_run_into(c
     offered = listed(client, provider, hour, evening)
     assert f"{evening}T23:00" in offered  # ends at midnight, when the booking starts
     assert f"{evening}T23:30" not in offered  # would run to 00:30, into the booking
+
+
+def test_a_night_booking_moves_past_midnight(app):  # type: ignore[no-untyped-def]
+    from booking.services.booking import reschedule_by_patient
+
+    provider = night_clinic()
+    service = provider.services[0]
+    patient = make_user(Role.PATIENT)
+    evening, morning = local_day(3, TOKYO), local_day(4, TOKYO)
+    booked = book_appointment(patient.id, provider.id, service.id, datetime.combine(evening, time(23, 30)), None)
+    reschedule_by_patient(patient.id, booked.appointment_id, datetime.combine(morning, time(2)), timedelta(hours=24))
+    [moved] = appointments()
+    assert (moved.start_at, moved.end_at) == (instant(morning, "02:00"), instant(morning, "02:30"))
