@@ -86,6 +86,18 @@ def test_time_fields_are_24_hour_under_a_24_hour_locale(live, browser, live_conf
     screenshot(page, f"staff-hours-{expected_lang(live_config)}")
     page.fill("#new-start", "6:30 PM")
     assert page.evaluate("document.querySelector('#new-start').validity.patternMismatch")
+
+    page.goto("/staff/time-off")  # a date field and a 24-hour time, not a datetime-local with AM/PM
+    assert "AM/PM" not in spinbuttons(page)
+    page.fill("#off-start", "2031-03-14")
+    page.fill("#off-start-time", "13:00")
+    page.fill("#off-end", "2031-03-14")
+    page.fill("#off-end-time", "17:30")
+    page.fill("#off-reason", "Training")
+    page.click("#time_off button:text-is('Add time off')")
+    page.wait_for_selector("[data-time-off-id]")
+    assert "13:00" in page.inner_text("[data-time-off-id]") and "17:30" in page.inner_text("[data-time-off-id]")
+    screenshot(page, f"staff-time-off-{expected_lang(live_config)}")
     page.context.close()
 
 

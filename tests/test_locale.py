@@ -3,6 +3,7 @@ to start. (tests/test_browser_locale.py shows what Chromium makes of it.)"""
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -74,3 +75,34 @@ def test_working_hours_take_24_hour_times_under_a_24_hour_locale(make_app, setti
             added = client.post("/staff/hours", data={"weekday": "5", "start": "18:30", "end": "24:00"})
             assert added.status_code == 303
             assert client.post("/staff/hours", data={"weekday": "6", "start": "6:30 PM", "end": "20:00"}).status_code == 422
+
+
+def test_time_off_takes_a_date_and_a_24_hour_time_under_a_24_hour_locale(make_app):  # type: ignore[no-untyped-def]
+    from datetime import date, timedelta
+
+    from booking.models import TimeOff
+
+    app = make_app()
+    with app.app_context():
+        staff = make_user(Role.STAFF)
+        provider = everyday_provider()
+        provider.user_id = staff.id
+        db.session.commit()
+        client = app.test_client()
+        client.post("/auth/login", data={"email": staff.email, "password": DEFAULT_PASSWORD})
+        body = client.get("/staff/time-off").get_data(as_text=True)
+        assert 'name="start_date" type="date"' in body and 'name="start_time" type="text"' in body
+        assert 'type="datetime-local"' not in body
+        day = (date.today() + timedelta(days=30)).isoformat()
+        refused = client.post("/staff/time-off", data={"start_date": day, "start_time": "1:00 PM",
+                                                       "end_date": day, "end_time": "17:00"})
+        assert refused.status_code == 422
+        assert "Give the start as a date and a time such as 09:30." in refused.get_data(as_text=True)
+        added = client.post("/staff/time-off", data={"start_date": day, "start_time": "13:00",
+                                                     "end_date": day, "end_time": "17:00", "reason": "Training"})
+        assert added.status_code == 303
+        db.session.rollback()
+        [off] = db.session.scalars(sa.select(TimeOff).where(TimeOff.provider_id == provider.id)).all()
+        zone = ZoneInfo(provider.timezone)
+        assert (off.start_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), off.end_at.astimezone(zone).hour) == (
+            f"{day} 13:00", 17)

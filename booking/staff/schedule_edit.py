@@ -133,9 +133,16 @@ def _clock(name: str, problems: Problems) -> time:
 
 
 def _local(name: str, zone: ZoneInfo, problems: Problems) -> datetime | None:
-    wall = params.wall_start(request.form.get(name, "").strip())
+    """`name` as one YYYY-MM-DDTHH:MM field, or as `name_date` and `name_time` (the form's two fields
+    under a 24-hour locale, whose time is typed as hh:mm)."""
+    raw = request.form.get(name, "").strip()
+    split = not raw and (f"{name}_date" in request.form or f"{name}_time" in request.form)
+    if split:
+        raw = f"{request.form.get(f'{name}_date', '').strip()}T{request.form.get(f'{name}_time', '').strip()}"
+    wall = params.wall_start(raw)
     if wall is None:
-        problems.add(f"The {name} must be a date and time like 2026-05-31T09:00.", name)
+        problems.add(f"Give the {name} as a date and a time such as 09:30." if split else
+                     f"The {name} must be a date and time like 2026-05-31T09:00.", name)
         return None
     return wall.replace(tzinfo=zone)
 
