@@ -92,12 +92,24 @@ def live(make_app, smtp, backend, live_config) -> Iterator[Live]:  # type: ignor
     app = make_app(WTF_CSRF_ENABLED=True, TESTING=False, DEBUG=False, MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
                    MAIL_SUPPRESS_SEND=False, LIVE_REFRESH_SECONDS=2, LOG_JSON=False, BASE_URL=url, **live_config)
     server = create_server(app, sockets=[listening], threads=8, clear_untrusted_proxy_headers=True)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        """waitress has no stop call: closing its sockets from this side can land in the middle of the
+        loop's select(), which then fails on a closed descriptor. That error, once asked to stop, is the stop."""
+        try:
+            server.run()
+        except OSError:
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
         with app.app_context():
             yield Live(url, app, box)
     finally:
+        stopping.set()
         server.close()
         thread.join(timeout=10)
 

@@ -399,6 +399,7 @@ def test_an_id_must_belong_to_the_provider_it_is_named_with(app, clinic):  # typ
 
 def test_links_act_only_for_the_account_they_were_made_for(app, clinic):  # type: ignore[no-untyped-def]
     alice, bruno = clinic.users["patient_a"], clinic.users["patient_b"]
+    bruno_browser = log_in(app, clinic, "patient_b")  # before his address is unconfirmed: then he could not
     for user in (alice, bruno):
         user.email_verified_at = None
     db.session.commit()
@@ -426,7 +427,6 @@ def test_links_act_only_for_the_account_they_were_made_for(app, clinic):  # type
         ("GET", f"/auth/reset/{alice_verify}"),
         ("POST", f"/auth/reset/{alice_verify}"),
     ]
-    bruno_browser = log_in(app, clinic, "patient_b")
     failures = []
     baseline = snapshot()
     alice_knows, bruno_knows = [alice.full_name, alice.email], [bruno.full_name, bruno.email]

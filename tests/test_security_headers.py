@@ -21,7 +21,12 @@ def test_every_response_carries_the_security_headers(client, url):  # type: igno
     assert response.headers["Referrer-Policy"] == "same-origin"
 
 
-@pytest.mark.parametrize("template", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: str(p.relative_to(TEMPLATES)))
+#: Pages the browser shows under our CSP; e-mails are read by mail clients, which ignore <style> and keep only
+#: inline style attributes, so they are held to the HTML checker (tests/test_html_check.py) instead.
+SERVED_TEMPLATES = sorted(path for path in TEMPLATES.rglob("*.html") if path.relative_to(TEMPLATES).parts[0] != "email")
+
+
+@pytest.mark.parametrize("template", SERVED_TEMPLATES, ids=lambda p: str(p.relative_to(TEMPLATES)))
 def test_templates_have_no_inline_script_or_style(template: Path) -> None:
     html = template.read_text()
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline <script> would be blocked by the CSP"
