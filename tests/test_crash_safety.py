@@ -26,9 +26,6 @@ import random
 import re
 import secrets
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -49,11 +46,10 @@ from booking.extensions import db
 from booking.models import Appointment, AppointmentEvent
 from tests.booking_helpers import everyday_provider, wall
 from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.gunicorn_helpers import HOST, Answer, Gunicorn, free_port, healthy, launch, send, stop
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds gunicorn's workers in /proc (Linux)")
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 WORKERS = 4
 CLIENTS = 16
 #: The kill comes after at least this long and this many answers, and the burst goes on for at least as
@@ -71,12 +67,6 @@ HOURS = [(h, m) for h in range(9, 13) for m in (0, 30)]
 # --- the server -----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
 def server_env(database_url: str, port: int) -> dict[str, str]:
     """The caller's environment without its BOOKING_* settings, plus this database, a key and the address."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOOKING_")}
@@ -91,50 +81,6 @@ def server_env(database_url: str, port: int) -> dict[str, str]:
     return env
 
 
-@dataclass
-class Gunicorn:
-    process: subprocess.Popen[bytes]
-    port: int
-    log: Path
-
-    def workers(self) -> set[int]:
-        """The master's children, from /proc."""
-        found: set[int] = set()
-        for children in Path(f"/proc/{self.process.pid}/task").glob("*/children"):
-            try:
-                found.update(int(pid) for pid in children.read_text().split())
-            except OSError:
-                pass
-        return found
-
-    def busy_workers(self) -> set[int]:
-        """Workers holding a client's connection open at this moment, i.e. in the middle of a request.
-
-        A sync worker holds one accepted socket while it handles a request; /proc/net/tcp tells which
-        socket inodes are established connections on our port, /proc/<pid>/fd which process holds them.
-        """
-        established = set()
-        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-            fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == self.port and fields[3] == "01":
-                established.add(f"socket:[{fields[9]}]")
-        busy = set()
-        for pid in self.workers():
-            try:
-                links = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
-            except OSError:
-                continue
-            if links & established:
-                busy.add(pid)
-        return busy
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-
 @pytest.fixture
 def gunicorn(tmp_path: Path) -> Iterator[Callable[[str], Gunicorn]]:
     """Start gunicorn on a database URL; it is stopped (and its workers with it) after the test."""
@@ -144,23 +90,16 @@ def gunicorn(tmp_path: Path) -> Iterator[Callable[[str], Gunicorn]]:
         if importlib.util.find_spec("gunicorn") is None:
             pytest.skip("gunicorn is not installed")
         port = free_port()
-        log = tmp_path / "gunicorn.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"{HOST}:{port}",
-                 "--timeout", "60", "--graceful-timeout", "5", *_no_control_socket(),
-                 # sync workers whatever gunicorn.conf.py says (threads > 1 would make them gthread)
-                 "--worker-class", "sync", "--threads", "1", "wsgi:app"],
-                cwd=ROOT, env=server_env(database_url, port), stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,  # its own group: stopping it stops the workers
-            )
-        server = Gunicorn(process, port, log)
+        # sync workers whatever gunicorn.conf.py says (threads > 1 would make them gthread)
+        options = ["--workers", str(WORKERS), "--bind", f"{HOST}:{port}", "--timeout", "60", "--graceful-timeout", "5",
+                   "--worker-class", "sync", "--threads", "1"]
+        server = launch(options, server_env(database_url, port), port, tmp_path / "gunicorn.log")
         started.append(server)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.skip(f"gunicorn could not start (exit {process.returncode}):\n{server.log_tail()}")
-            if len(server.workers()) == WORKERS and _healthy(port):
+            if server.process.poll() is not None:
+                pytest.skip(f"gunicorn could not start (exit {server.process.returncode}):\n{server.log_tail()}")
+            if len(server.workers()) == WORKERS and healthy(port):
                 return server
             time.sleep(0.2)
         pytest.skip(f"gunicorn did not become healthy within 30 s:\n{server.log_tail()}")
@@ -168,70 +107,6 @@ def gunicorn(tmp_path: Path) -> Iterator[Callable[[str], Gunicorn]]:
     yield start
     for server in started:
         stop(server)
-
-
-def _no_control_socket() -> list[str]:
-    """Newer gunicorns open a control socket at one fixed path per user; a test server needs none."""
-    from gunicorn.config import KNOWN_SETTINGS
-
-    known = any("--no-control-socket" in (setting.cli or []) for setting in KNOWN_SETTINGS)
-    return ["--no-control-socket"] if known else []
-
-
-def stop(server: Gunicorn) -> None:
-    if server.process.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(server.process.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            server.process.wait(timeout=wait)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def _healthy(port: int) -> bool:
-    try:
-        return request(port, "GET", "/healthz", {}).status == 200
-    except (OSError, http.client.HTTPException):
-        return False
-
-
-# --- a small HTTP client --------------------------------------------------------------------------
-
-
-@dataclass
-class Answer:
-    status: int
-    location: str
-    cookies: dict[str, str]
-    body: str
-
-
-def request(port: int, method: str, path: str, cookies: dict[str, str], form: dict[str, str] | None = None) -> Answer:
-    """One request on its own connection (gunicorn's sync workers close each one anyway)."""
-    headers = {"User-Agent": "booking-crash-test"}
-    if cookies:
-        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    body = None
-    if form is not None:
-        body = urllib.parse.urlencode(form)
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        text = response.read().decode(errors="replace")
-        set_cookies = {}
-        for line in response.headers.get_all("Set-Cookie") or []:
-            name, _, value = line.split(";", 1)[0].partition("=")
-            set_cookies[name.strip()] = value.strip()
-        return Answer(response.status, response.headers.get("Location", ""), set_cookies, text)
-    finally:
-        connection.close()
 
 
 def csrf_token(body: str) -> str:
@@ -242,13 +117,13 @@ def csrf_token(body: str) -> str:
 
 def logged_in(port: int, email: str) -> tuple[dict[str, str], str]:
     """Log in through the form; return the session's cookies and a CSRF token valid for it."""
-    page = request(port, "GET", "/auth/login", {})
+    page = send(port, "GET", "/auth/login", timeout=REQUEST_TIMEOUT)
     cookies = dict(page.cookies)
-    answer = request(port, "POST", "/auth/login", cookies,
-                     {"email": email, "password": DEFAULT_PASSWORD, "csrf_token": csrf_token(page.body)})
+    answer = send(port, "POST", "/auth/login", cookies,
+                  {"email": email, "password": DEFAULT_PASSWORD, "csrf_token": csrf_token(page.body)}, REQUEST_TIMEOUT)
     assert answer.status == 303, f"login of {email} answered {answer.status}"
     cookies.update(answer.cookies)
-    home = request(port, "GET", "/book/", cookies)  # login starts a fresh session: a fresh token too
+    home = send(port, "GET", "/book/", cookies, timeout=REQUEST_TIMEOUT)  # a login starts a fresh session and token
     assert home.status == 200, f"/book/ answered {home.status}"
     cookies.update(home.cookies)
     return cookies, csrf_token(home.body)
@@ -286,7 +161,7 @@ def patient_loop(port: int, email: str, targets: list[Target], start: threading.
             target = rng.choice(targets)
             day, (hh, mm) = rng.choice(DAYS_AHEAD), rng.choice(HOURS)
             form = {"service_id": str(target.service_id), "start": wall(day, hh, mm), "csrf_token": token}
-            answer = _attempt(outcome, "book", lambda: request(port, "POST", f"/book/{target.provider_id}", cookies, form))
+            answer = _attempt(outcome, "book", lambda: send(port, "POST", f"/book/{target.provider_id}", cookies, form, REQUEST_TIMEOUT))
             if answer is None or answer.status != 303:
                 continue
             booked = APPOINTMENT_URL.search(urllib.parse.urlsplit(answer.location).path)
@@ -297,7 +172,7 @@ def patient_loop(port: int, email: str, targets: list[Target], start: threading.
                 outcome.booked.add(appointment_id)
             if rng.random() < CANCEL_SHARE:
                 path = f"/me/appointments/{appointment_id}/cancel"
-                answer = _attempt(outcome, "cancel", lambda: request(port, "POST", path, cookies, {"csrf_token": token}))
+                answer = _attempt(outcome, "cancel", lambda: send(port, "POST", path, cookies, {"csrf_token": token}, REQUEST_TIMEOUT))
                 if answer is not None and answer.status == 303:
                     with outcome.guard:
                         outcome.cancelled.add(appointment_id)
@@ -307,10 +182,10 @@ def patient_loop(port: int, email: str, targets: list[Target], start: threading.
         start.abort()
 
 
-def _attempt(outcome: Outcome, kind: str, send: Callable[[], Answer]) -> Answer | None:
+def _attempt(outcome: Outcome, kind: str, call: Callable[[], Answer]) -> Answer | None:
     """Send; count the status, or the connection-level failure a killed worker causes."""
     try:
-        answer = send()
+        answer = call()
     except (OSError, http.client.HTTPException) as error:
         with outcome.guard:
             outcome.lost.append((kind, time.monotonic(), repr(error)))
@@ -464,7 +339,7 @@ def test_a_worker_killed_mid_burst_leaves_a_sound_database(
     after = server.workers()
     assert victim not in after and len(after) == WORKERS, (
         f"gunicorn did not replace the killed worker {victim}: {sorted(after)}\n{server.log_tail()}")
-    assert _healthy(server.port), f"the server does not answer after the kill:\n{server.log_tail()}"
+    assert healthy(server.port), f"the server does not answer after the kill:\n{server.log_tail()}"
     log_tail = server.log_tail()
     stop(server)
     assert server.process.returncode is not None, "gunicorn did not stop"

@@ -5,16 +5,13 @@ and on PostgreSQL (the `backend` fixture).
 """
 from __future__ import annotations
 
-import http.client
 import os
 import secrets
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
-import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,14 +24,12 @@ from bench.run import csrf_token
 from booking.domain.roles import Role
 from booking.extensions import db
 from tests.factories import DEFAULT_PASSWORD, make_user
-from tests.test_crash_safety import Gunicorn, _no_control_socket, free_port, stop
+from tests.gunicorn_helpers import HOST, ROOT, Answer, Gunicorn, free_port, healthy, launch, send, stop
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(),
                                 reason="finds gunicorn's workers in /proc (Linux)")
 
-ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "gunicorn.conf.py"
-HOST = "127.0.0.1"
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 needs_redis = pytest.mark.skipif(not REDIS_URL and os.environ.get("CI") != "true", reason="TEST_REDIS_URL is not set")
 ACCESS_FORMAT = "%(p)s %(m)s %(U)s %(s)s"  # worker pid, method, path, status
@@ -60,17 +55,11 @@ class Server:
         env = {**self.env, "GUNICORN_BIND": f"{HOST}:{self.port}", "BOOKING_BASE_URL": f"http://{HOST}:{self.port}"}
         if workers is not None:
             env["WEB_CONCURRENCY"] = str(workers)
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), *_no_control_socket(),
-                 "--access-logfile", str(access), "--access-logformat", ACCESS_FORMAT, "wsgi:app"],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,  # its own group: stopping it stops the workers
-            )
-        self.gunicorn = Gunicorn(process, self.port, log)
+        options = ["-c", str(CONFIG), "--access-logfile", str(access), "--access-logformat", ACCESS_FORMAT]
+        self.gunicorn = launch(options, env, self.port, log)
         if expect_exit:
             try:
-                process.wait(timeout=60)
+                self.gunicorn.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 pytest.fail(f"gunicorn did not refuse to start:\n{self.gunicorn.log_tail()}")
             return self.gunicorn
@@ -121,38 +110,6 @@ def server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
         each.stop()
 
 
-def healthy(port: int) -> bool:
-    try:
-        return send(port, "GET", "/healthz").status == 200
-    except (OSError, http.client.HTTPException):
-        return False
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: http.client.HTTPMessage
-    body: str
-
-
-def send(port: int, method: str, path: str, cookies: dict[str, str] | None = None,
-         form: dict[str, str] | None = None, timeout: float = 60) -> Answer:
-    headers = {"Connection": "close"}
-    if cookies:
-        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    body = None
-    if form is not None:
-        body = urllib.parse.urlencode(form)
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        return Answer(response.status, response.headers, response.read().decode(errors="replace"))
-    finally:
-        connection.close()
-
-
 class LoginForm:
     """A browser at the login form: its session cookie and CSRF token, posted again and again."""
 
@@ -160,10 +117,7 @@ class LoginForm:
         page = send(port, "GET", "/auth/login")
         assert page.status == 200, page.status
         self.port = port
-        self.cookies = {}
-        for line in page.headers.get_all("Set-Cookie") or []:
-            name, _, value = line.split(";", 1)[0].partition("=")
-            self.cookies[name.strip()] = value.strip()
+        self.cookies = page.cookies
         token = csrf_token(page.body)
         assert token, "no CSRF token on the login page"
         self.token = token
