@@ -20,6 +20,8 @@ import pytest
 from flask import Flask
 from waitress.server import create_server
 
+from tests.factories import DEFAULT_PASSWORD
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run"]
@@ -73,6 +75,16 @@ class Live:
         context = browser.new_context(viewport=viewport, base_url=self.url, **options)
         context.set_default_timeout(15_000)
         return context.new_page()
+
+    def log_in(self, browser: Any, user: Any, landing: str, **options: Any) -> Any:
+        """A new page of its own (`options` as for `page`), logged in through the form as `user`, at `landing`."""
+        page = self.page(browser, **options)
+        page.goto("/auth/login")
+        page.fill("#email", user.email)
+        page.fill("#password", DEFAULT_PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_url(f"**{landing}")
+        return page
 
 
 @pytest.fixture

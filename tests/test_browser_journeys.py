@@ -16,22 +16,12 @@ from booking.domain.status import Status
 from booking.extensions import db
 from booking.models import Appointment, AppointmentNote
 from tests.booking_helpers import ZONE, everyday_provider, wall
-from tests.factories import DEFAULT_PASSWORD, make_appointment, make_user
+from tests.factories import make_appointment, make_user
 from tests.live import screenshot
 
 
 def at(start: str):  # type: ignore[no-untyped-def]
     return datetime.fromisoformat(start).replace(tzinfo=ZoneInfo(ZONE))
-
-
-def log_in(live, browser, user, landing: str):  # type: ignore[no-untyped-def]
-    page = live.page(browser)
-    page.goto("/auth/login")
-    page.fill("#email", user.email)
-    page.fill("#password", DEFAULT_PASSWORD)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_url(f"**{landing}")
-    return page
 
 
 class StaysOnPage:
@@ -71,7 +61,7 @@ def test_staff_decide_inline_and_the_patients_open_pages_follow(live, browser): 
     to_reject = make_appointment(patient, provider, start_at=at(wall(4, 11)), status=Status.PENDING)
     approve_id, reject_id = to_approve.id, to_reject.id
 
-    mine = log_in(live, browser, patient, "/book/")
+    mine = live.log_in(browser, patient, "/book/")
     mine.goto("/me/appointments")
     own = mine.context.new_page()  # the same patient, the rejected request's own page in another tab
     own.goto(f"/me/appointments/{reject_id}")
@@ -79,7 +69,7 @@ def test_staff_decide_inline_and_the_patients_open_pages_follow(live, browser): 
         assert "pending" in watched.inner_text(f"[data-appointment-id='{reject_id}']").lower()
     patient_pages = [StaysOnPage(mine), StaysOnPage(own)]
 
-    desk = log_in(live, browser, staff, "/staff/requests")
+    desk = live.log_in(browser, staff, "/staff/requests")
     assert badge(desk) == "2"
     rows = desk.locator("#request-rows [data-appointment-id]")
     assert [rows.nth(i).get_attribute("data-appointment-id") for i in range(rows.count())] == [
@@ -144,7 +134,7 @@ def test_admin_filters_opens_a_row_adds_a_note_and_downloads_the_filtered_csv(li
     make_appointment(other, lee, start_at=at(wall(5, 9)), status=Status.CANCELLED)
     wanted_ids = {str(a.id) for a in wanted}
 
-    page = log_in(live, browser, admin, "/admin/appointments")
+    page = live.log_in(browser, admin, "/admin/appointments")
     table_rows = page.locator("#appointment-table tbody tr[data-appointment-id]")
     assert table_rows.count() == 6
     staying = StaysOnPage(page)
@@ -214,7 +204,7 @@ def test_two_patients_race_for_one_slot_and_the_loser_gets_fresh_times(live, bro
     start = wall(3, 10)
     pages = []
     for patient in (ana, ben):
-        page = log_in(live, browser, patient, "/book/")
+        page = live.log_in(browser, patient, "/book/")
         page.goto(f"/book/{provider_id}/slots?service={service_id}&date={start[:10]}")
         page.click(f"#slots [data-slot-start='{start}']")
         page.wait_for_selector("#confirm-title")

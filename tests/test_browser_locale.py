@@ -16,10 +16,11 @@ import pytest
 from booking.domain.roles import Role
 from booking.extensions import db
 from tests.booking_helpers import everyday_provider
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import make_user
 from tests.live import CHROMIUM, FLAGS, screenshot
 
 LANG_AWARE = "--enable-blink-features=LangAttributeAwareFormControlUI"
+BROWSER_LOCALE = "en-US"  # a browser speaking US English, as many in the UK do
 
 
 @pytest.fixture(params=[None, "de-DE", "en-US"], ids=["default", "de-DE", "en-US"])
@@ -38,16 +39,6 @@ def lang_aware_browser(browser):  # type: ignore[no-untyped-def]
 
 def expected_lang(live_config: dict[str, Any]) -> str:
     return live_config.get("LOCALE", "en-GB")
-
-
-def log_in(live, browser, user, landing: str):  # type: ignore[no-untyped-def]
-    page = live.page(browser, locale="en-US")  # a browser speaking US English, as many in the UK do
-    page.goto("/auth/login")
-    page.fill("#email", user.email)
-    page.fill("#password", DEFAULT_PASSWORD)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_url(f"**{landing}")
-    return page
 
 
 def spinbuttons(page) -> list[str]:  # type: ignore[no-untyped-def]
@@ -70,7 +61,7 @@ def test_time_fields_are_24_hour_under_a_24_hour_locale(live, browser, live_conf
     provider = everyday_provider()
     provider.user_id = staff.id
     db.session.commit()
-    page = log_in(live, browser, staff, "/staff/requests")
+    page = live.log_in(browser, staff, "/staff/requests", locale=BROWSER_LOCALE)
     page.goto("/staff/hours")
     parts = spinbuttons(page)
     if expected_lang(live_config) == "en-US":  # a 12-hour clinic keeps the browser's native time field
@@ -103,7 +94,7 @@ def test_time_fields_are_24_hour_under_a_24_hour_locale(live, browser, live_conf
 
 def test_a_date_field_reads_in_the_clinics_order(live, lang_aware_browser, live_config):  # type: ignore[no-untyped-def]
     admin = make_user(Role.ADMIN)
-    page = log_in(live, lang_aware_browser, admin, "/admin/appointments")
+    page = live.log_in(lang_aware_browser, admin, "/admin/appointments", locale=BROWSER_LOCALE)
     page.fill("#date_from", "2026-03-14")
     parts = [p for p in spinbuttons(page) if p in ("Day", "Month", "Year")][:3]
     order = {"en-GB": ["Day", "Month", "Year"], "de-DE": ["Day", "Month", "Year"], "en-US": ["Month", "Day", "Year"]}
