@@ -55,16 +55,22 @@ def test_a_malformed_tag_is_a_locale_error():  # type: ignore[no-untyped-def]
         clinic_locale("en_GB")
 
 
+def staff_at_desk(app):  # type: ignore[no-untyped-def]
+    """A staff member working as a provider who works every day, logged in: (their client, the provider)."""
+    staff = make_user(Role.STAFF)
+    provider = everyday_provider()
+    provider.user_id = staff.id
+    db.session.commit()
+    client = app.test_client()
+    assert client.post("/auth/login", data={"email": staff.email, "password": DEFAULT_PASSWORD}).status_code == 303
+    return client, provider
+
+
 @pytest.mark.parametrize(("setting", "kind"), [(None, "text"), ("en-US", "time")])
 def test_working_hours_take_24_hour_times_under_a_24_hour_locale(make_app, setting, kind):  # type: ignore[no-untyped-def]
     app = make_app(**({} if setting is None else {"LOCALE": setting}))
     with app.app_context():
-        staff = make_user(Role.STAFF)
-        provider = everyday_provider()
-        provider.user_id = staff.id
-        db.session.commit()
-        client = app.test_client()
-        client.post("/auth/login", data={"email": staff.email, "password": DEFAULT_PASSWORD})
+        client, _ = staff_at_desk(app)
         body = client.get("/staff/hours").get_data(as_text=True)
         start = re.search(r'<input id="new-start" name="start" type="(\w+)" value="09:00"', body)
         end = re.search(r'<input id="new-end" name="end" type="(\w+)" value="17:00"[^>]*>', body)
@@ -84,12 +90,7 @@ def test_time_off_takes_a_date_and_a_24_hour_time_under_a_24_hour_locale(make_ap
 
     app = make_app()
     with app.app_context():
-        staff = make_user(Role.STAFF)
-        provider = everyday_provider()
-        provider.user_id = staff.id
-        db.session.commit()
-        client = app.test_client()
-        client.post("/auth/login", data={"email": staff.email, "password": DEFAULT_PASSWORD})
+        client, provider = staff_at_desk(app)
         body = client.get("/staff/time-off").get_data(as_text=True)
         assert 'name="start_date" type="date"' in body and 'name="start_time" type="text"' in body
         assert 'type="datetime-local"' not in body

@@ -41,24 +41,31 @@ def test_register_confirm_log_in_then_book(mail_app):  # type: ignore[no-untyped
     assert client.post(f"/book/{provider.id}", data=booking_form(provider, wall(3, 10))).status_code == 303
 
 
-def test_a_session_begun_before_confirmation_was_asked_for_cannot_book(make_app):  # type: ignore[no-untyped-def]
-    """A clinic that switches the requirement on: patients logged in unconfirmed browse but cannot book."""
+@pytest.fixture
+def unconfirmed_patient(make_app):  # type: ignore[no-untyped-def]
+    """A clinic that lets new accounts in unconfirmed: its app, a provider, and a new patient's logged-in client."""
     app = make_app(REQUIRE_VERIFIED_EMAIL=False)
     with app.app_context():
         provider = everyday_provider()
         client = app.test_client()
         register(client)
         assert log_in(client).status_code == 303
-        app.config["REQUIRE_VERIFIED_EMAIL"] = True
-        assert "confirm your e-mail address to book" in client.get("/book/").get_data(as_text=True)
-        refused = client.post(f"/book/{provider.id}", data=booking_form(provider, wall(3, 10)))
-        assert refused.status_code == 403 and "confirm your e-mail address first" in refused.get_data(as_text=True)
-        db.session.rollback()
-        assert db.session.scalar(sa.select(sa.func.count(Appointment.id))) == 0
-        assert client.post("/auth/verify/resend").status_code == 303
-        db.session.rollback()
-        assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(
-            OutboxMessage.subject == "Confirm your e-mail address")) == 2
+        yield app, provider, client
+
+
+def test_a_session_begun_before_confirmation_was_asked_for_cannot_book(unconfirmed_patient):  # type: ignore[no-untyped-def]
+    """A clinic that switches the requirement on: patients logged in unconfirmed browse but cannot book."""
+    app, provider, client = unconfirmed_patient
+    app.config["REQUIRE_VERIFIED_EMAIL"] = True
+    assert "confirm your e-mail address to book" in client.get("/book/").get_data(as_text=True)
+    refused = client.post(f"/book/{provider.id}", data=booking_form(provider, wall(3, 10)))
+    assert refused.status_code == 403 and "confirm your e-mail address first" in refused.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Appointment.id))) == 0
+    assert client.post("/auth/verify/resend").status_code == 303
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(
+        OutboxMessage.subject == "Confirm your e-mail address")) == 2
 
 
 @pytest.mark.parametrize("tamper", ["forged", "other-purpose", "expired"])
@@ -95,11 +102,6 @@ def test_registering_again_brings_a_new_link(mail_app):  # type: ignore[no-untyp
     assert log_in(client).status_code == 303
 
 
-def test_the_requirement_can_be_switched_off(make_app):  # type: ignore[no-untyped-def]
-    app = make_app(REQUIRE_VERIFIED_EMAIL=False)
-    with app.app_context():
-        provider = everyday_provider()
-        client = app.test_client()
-        register(client)
-        assert log_in(client).status_code == 303
-        assert client.post(f"/book/{provider.id}", data=booking_form(provider, wall(3, 10))).status_code == 303
+def test_the_requirement_can_be_switched_off(unconfirmed_patient):  # type: ignore[no-untyped-def]
+    _, provider, client = unconfirmed_patient
+    assert client.post(f"/book/{provider.id}", data=booking_form(provider, wall(3, 10))).status_code == 303
