@@ -65,11 +65,11 @@ def login():  # type: ignore[no-untyped-def]
 @bp.route("/register", methods=["GET", "POST"])
 @registration_limits
 def register():  # type: ignore[no-untyped-def]
-    if current_user.is_authenticated:
-        return redirect(home_url(current_user), 303)
     """A new address gets an account and a confirmation link, a taken one a warning to its owner; the
     person registering sees the same answer and the same next page either way, and is not logged in
     (they log in once the address is confirmed). Invalid input is answered alike for both, too."""
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user), 303)
     form = RegisterForm()
     if form.validate_on_submit():
         try:
