@@ -18,7 +18,7 @@ LINK_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
 run: export BOOKING_BASE_URL ?= http://$(LINK_HOST):$(PORT)
 run: export BOOKING_TRUSTED_HOSTS ?= localhost 127.0.0.1
 
-.PHONY: run test install test-tools migrate clean
+.PHONY: run test install test-tools migrate clean mutation
 
 run: install instance/config.py
 	$(BIN)/flask db upgrade
@@ -45,6 +45,13 @@ test-tools:
 	  || { echo "npm ci in tests/js failed: the tests that need its tools skip (and fail in CI)"; [ "$$CI" != true ]; }; fi
 
 install: $(STAMP)
+
+# Mutation run over the core (bench/mutation.py, mutmut from the `mutation` extra): not part of make test.
+# MODULE=booking/services/booking.py runs one module of bench/mutation.toml.
+MODULE ?=
+mutation: install
+	@$(BIN)/python -c 'import mutmut' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[test,mutation]'
+	$(BIN)/python bench/mutation.py $(MODULE)
 
 # Python 3.11 or newer; an old or broken .venv is made again.
 NEW_ENOUGH := import sys; sys.exit(sys.version_info < (3, 11))
