@@ -2,21 +2,17 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
 from booking import htmx
 from booking.auth.access import role_required
 from booking.domain.roles import Role
-from booking.domain.status import HOLDS_TIME
 from booking.extensions import db
 from booking.models import Appointment
-from booking.models.queries import appointment_details
+from booking.models.queries import patient_history, patient_upcoming
 from booking.models.types import utcnow
 from booking.patient import bp, calendar, params
 from booking.patient.forms import CancelForm, RescheduleForm
@@ -33,28 +29,18 @@ def cutoff() -> timedelta:
 UPCOMING_MAX = 100
 
 
-@dataclass(frozen=True)
-class HistoryPage:
-    """One page of the history: `per_page` appointments after skipping `(number - 1) * per_page`."""
-
-    items: list[Appointment]
-    number: int
-    has_next: bool
-
-
 @bp.get("/me/appointments")
 @role_required(Role.PATIENT)
 def appointments():  # type: ignore[no-untyped-def]
-    """What still stands first (soonest first), then everything else, newest first, a page at a time.
-
-    Upcoming holds only appointments that still hold their time (pending or approved, not yet over);
-    a cancelled or declined one goes to the history even when its date is ahead. Each page costs two
-    bounded queries on the (patient, start) index, whatever the length of the history.
-    """
+    """What still stands first (soonest first), then everything else, newest first, a page at a time
+    (booking.models.queries: `standing` says which is which). Each page costs two bounded queries,
+    whatever the length of the history."""
     now = utcnow()
     number = _page_number()
-    history = _history(current_user.id, now, number, current_app.config["PER_PAGE"])
-    upcoming = _upcoming(current_user.id, now) if number == 1 else []
+    history = patient_history(current_user.id, now, number, current_app.config["PER_PAGE"])
+    if number > 1 and not history.items:
+        abort(404, "There is no such page of your appointments.")
+    upcoming = patient_upcoming(current_user.id, now, UPCOMING_MAX + 1) if number == 1 else []
     token = _fingerprint([number, history.has_next, *[(a.id, a.status, a.status_reason, a.start_at)
                                                        for a in (*upcoming, *history.items)]])
     if _unchanged(token):
@@ -62,32 +48,6 @@ def appointments():  # type: ignore[no-untyped-def]
     return htmx.render("patient/appointments.html", "patient/_appointment_lists.html",
                        upcoming=upcoming[:UPCOMING_MAX], more_upcoming=len(upcoming) > UPCOMING_MAX,
                        history=history, token=token)
-
-
-def _standing(now: datetime) -> sa.ColumnElement[bool]:
-    """Still ahead (or under way) and holding its time."""
-    return sa.and_(Appointment.status.in_([s.value for s in HOLDS_TIME]), Appointment.end_at >= now)
-
-
-def _upcoming(patient_id: int, now: datetime) -> list[Appointment]:
-    return list(db.session.scalars(
-        sa.select(Appointment).where(Appointment.patient_id == patient_id, _standing(now))
-        .options(*appointment_details(), selectinload(Appointment.events))
-        .order_by(Appointment.start_at, Appointment.id).limit(UPCOMING_MAX + 1)
-    ))
-
-
-def _history(patient_id: int, now: datetime, number: int, per_page: int) -> HistoryPage:
-    """One more row than the page shows says whether there is a next page, without counting them all."""
-    rows = list(db.session.scalars(
-        sa.select(Appointment).where(Appointment.patient_id == patient_id, sa.not_(_standing(now)))
-        .options(*appointment_details(), selectinload(Appointment.events))
-        .order_by(Appointment.start_at.desc(), Appointment.id.desc())
-        .offset((number - 1) * per_page).limit(per_page + 1)
-    ))
-    if number > 1 and not rows:
-        abort(404, "There is no such page of your appointments.")
-    return HistoryPage(rows[:per_page], number, len(rows) > per_page)
 
 
 def _page_number() -> int:
