@@ -82,9 +82,17 @@ class Server:
         if self.gunicorn is not None:
             stop(self.gunicorn)
 
-    def answered_by(self) -> list[str]:
-        """The access log of the current run: one `pid method path status` line per answer."""
-        return self.access_logs[-1].read_text().splitlines() if self.access_logs[-1].exists() else []
+    def answered_by(self, containing: str, count: int, timeout: float = 15) -> list[str]:
+        """The access log lines of the current run (`pid method path status`) that contain `containing`,
+        once there are `count` of them: a worker writes its line after the answer has gone out, so the
+        client can be told before the log is."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.access_logs[-1]
+            lines = [line for line in (log.read_text().splitlines() if log.exists() else []) if containing in line]
+            if len(lines) >= count or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.05)
 
 
 @pytest.fixture
@@ -175,7 +183,7 @@ def test_account_limit_holds_across_two_workers_kills_and_a_restart(make_app, se
             assert [form.post(victim, "wrong password").status for _ in range(2)] == [422, 422]
         finally:
             os.kill(stopped, signal.SIGCONT)
-    answered = [line.split() for line in limits.answered_by() if " POST /auth/login " in line]
+    answered = [line.split() for line in limits.answered_by(" POST /auth/login ", count=4)]
     assert [int(pid.strip("<>")) for pid, *_ in answered] == [first, first, second, second], answered
 
     for pid in (first, second):
