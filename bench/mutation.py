@@ -2,9 +2,9 @@
 
 `make mutation` (or `make mutation MODULE=booking/services/booking.py`) runs mutmut 3 over each module
 listed in bench/mutation.toml, against only the test files listed there for it, on SQLite. mutmut works
-on copies: each module gets a scratch folder under build/mutation/ holding links to booking/, tests/ and
-migrations/ and a pyproject.toml with a [tool.mutmut] section written for that module; mutmut copies the
-sources into its mutants/ folder there and mutates only those copies. The checkout's own files are never
+on copies: each module gets a scratch folder under build/mutation/ holding links to booking/, tests/,
+migrations/ and bench/ and a pyproject.toml with a [tool.mutmut] section written for that module; mutmut
+copies the sources into its mutants/ folder there and mutates only those copies. The checkout's own files are never
 written, so an interrupted run leaves nothing behind but the scratch folder (removed on exit, also on
 Ctrl-C or SIGTERM; build/ is git-ignored).
 
@@ -102,7 +102,8 @@ def prepare(module: str, tests: list[str], defaults: dict) -> Path:
     work = SCRATCH / slug(module)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    for name in ("booking", "tests", "migrations"):
+    # bench/ too: a test reads the login form with the benchmark's own reader.
+    for name in ("booking", "tests", "migrations", "bench", "wsgi.py", "gunicorn.conf.py"):
         (work / name).symlink_to(ROOT / name)
     pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
     if "[tool.mutmut]" in pyproject:
@@ -110,7 +111,7 @@ def prepare(module: str, tests: list[str], defaults: dict) -> Path:
     settings = {
         "source_paths": toml_list(["booking"]),
         "only_mutate": toml_list([module]),
-        "also_copy": toml_list(["migrations"]),
+        "also_copy": toml_list(["migrations", "bench", "wsgi.py", "gunicorn.conf.py"]),
         "pytest_add_cli_args": toml_list(["-p", "no:cacheprovider", "-q"]),
         "pytest_add_cli_args_test_selection": toml_list(tests),
         "timeout_multiplier": str(float(defaults.get("timeout_multiplier", 10.0))),
