@@ -225,6 +225,24 @@ def mark_equivalents(result: Result, entries: list[dict]) -> None:
             best.equivalent = entry
 
 
+def stop_group(child: subprocess.Popen) -> None:
+    """End mutmut and every worker it forked: SIGTERM, then SIGKILL for what is left after a grace period."""
+    for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(child.pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(child.pid, 0)
+            except ProcessLookupError:
+                child.wait()
+                return
+            child.poll()
+            time.sleep(0.2)
+
+
 def run_module(module: str, tests: list[str], defaults: dict, entries: list[dict]) -> Result:
     result = Result(module)
     missing = [t for t in tests if not (ROOT / t).exists()]
@@ -237,18 +255,16 @@ def run_module(module: str, tests: list[str], defaults: dict, entries: list[dict
     started = time.monotonic()
     try:
         with open(OUTPUT / f"{slug(module)}.mutmut.log", "w") as raw:
+            # mutmut and the workers it forks get a process group of their own, ended together on an
+            # interrupt; only then is the scratch folder removed (a worker still running would refill it).
             child = subprocess.Popen(
                 [sys.executable, "-m", "mutmut", "run", "--max-children", str(os.cpu_count() or 2)],
-                cwd=work, env=env, stdout=raw, stderr=subprocess.STDOUT,
+                cwd=work, env=env, stdout=raw, stderr=subprocess.STDOUT, start_new_session=True,
             )
             try:
                 code = child.wait()
             except BaseException:
-                child.terminate()
-                try:
-                    child.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+                stop_group(child)
                 raise
         result.seconds = time.monotonic() - started
         if code != 0 or not (work / "mutants" / (module + ".meta")).exists():
