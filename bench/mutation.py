@@ -100,8 +100,12 @@ def toml_list(values: list[str]) -> str:
 def prepare(module: str, tests: list[str], defaults: dict) -> Path:
     """The scratch folder mutmut runs in: links to the sources and a pyproject.toml aimed at one module."""
     work = SCRATCH / slug(module)
+    owner = work / ".owner"
+    if owner.exists() and alive(int(owner.read_text() or 0)):
+        raise SystemExit(f"{module} is being run by process {owner.read_text()} (its folder is {work})")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    owner.write_text(str(os.getpid()))
     # bench/ too: a test reads the login form with the benchmark's own reader.
     for name in ("booking", "tests", "migrations", "bench", "wsgi.py", "gunicorn.conf.py"):
         (work / name).symlink_to(ROOT / name)
@@ -122,6 +126,16 @@ def prepare(module: str, tests: list[str], defaults: dict) -> Path:
     section = "\n[tool.mutmut]\n" + "".join(f"{k} = {v}\n" for k, v in settings.items())
     (work / "pyproject.toml").write_text(pyproject + section, "utf-8")
     return work
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:
+        return True
+    return pid > 0
 
 
 def function_span(source: str, function: str, cls: str | None) -> tuple[int, int] | None:
