@@ -102,7 +102,7 @@ def prepare(module: str, tests: list[str], defaults: dict) -> Path:
     work = SCRATCH / slug(module)
     owner = work / ".owner"
     if owner.exists() and alive(int(owner.read_text() or 0)):
-        raise SystemExit(f"{module} is being run by process {owner.read_text()} (its folder is {work})")
+        raise Busy(f"{module} is being run by process {owner.read_text()} (its folder is {work})")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     owner.write_text(str(os.getpid()))
@@ -126,6 +126,10 @@ def prepare(module: str, tests: list[str], defaults: dict) -> Path:
     section = "\n[tool.mutmut]\n" + "".join(f"{k} = {v}\n" for k, v in settings.items())
     (work / "pyproject.toml").write_text(pyproject + section, "utf-8")
     return work
+
+
+class Busy(Exception):
+    """Another run has this module's scratch folder."""
 
 
 def alive(pid: int) -> bool:
@@ -263,7 +267,11 @@ def run_module(module: str, tests: list[str], defaults: dict, entries: list[dict
     if not (ROOT / module).exists() or missing:
         result.error = f"missing: {', '.join([module] * (not (ROOT / module).exists()) + missing)}"
         return result
-    work = prepare(module, tests, defaults)
+    try:
+        work = prepare(module, tests, defaults)
+    except Busy as error:
+        result.error = str(error)
+        return result
     env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL" and not k.startswith("BOOKING_")}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     started = time.monotonic()
