@@ -118,8 +118,8 @@ def prepare(module: str, tests: list[str], defaults: dict) -> Path:
         "also_copy": toml_list(["migrations", "bench", "wsgi.py", "gunicorn.conf.py"]),
         "pytest_add_cli_args": toml_list(["-p", "no:cacheprovider", "-q"]),
         "pytest_add_cli_args_test_selection": toml_list(tests),
-        "timeout_multiplier": str(float(defaults.get("timeout_multiplier", 10.0))),
-        "timeout_constant": str(float(defaults.get("timeout_constant", 2.0))),
+        "timeout_multiplier": str(float(defaults.get("timeout_multiplier", 5.0))),
+        "timeout_constant": str(float(defaults.get("timeout_constant", 1.0))),
         # A fresh folder every time: nothing to compare with git, no earlier results to keep.
         "use_git_change_detection": "false",
     }
