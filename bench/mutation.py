@@ -173,10 +173,16 @@ def describe(module: str, source: str, name: str, diff: str) -> tuple[int | None
     line = None
     if span and removed:
         lines = source.splitlines()
-        hunk = re.search(r"^@@ -(\d+)", diff, re.M)
-        guess = span[0] + int(hunk.group(1)) - 1 if hunk else span[0]
-        # The hunk counts from the function's first line as mutmut printed it; find the removed text
-        # nearest that line, inside the function.
+        # The hunk counts from the function's first line as mutmut printed it (context lines first);
+        # the removed text nearest that line, inside the function, is the mutant's line.
+        guess = span[0]
+        body = diff.splitlines()
+        for i, text in enumerate(body):
+            hunk = re.match(r"@@ -(\d+)", text)
+            if hunk:
+                context = next((n for n, t in enumerate(body[i + 1:]) if t.startswith("-")), 0)
+                guess = span[0] + int(hunk.group(1)) - 1 + context
+                break
         candidates = [
             n for n in range(span[0], span[1] + 1) if lines[n - 1].strip() == removed[0].strip()
         ]
@@ -353,6 +359,10 @@ def load_saved(module: str, entries: list[dict]) -> Result:
         return Result(module, error=f"no saved run in {path.relative_to(ROOT)}")
     data = json.loads(path.read_text("utf-8"))
     result = Result(module, [Mutant(**m) for m in data["mutants"]], seconds=data["seconds"], error=data["error"])
+    if result.mutants:
+        source = (ROOT / module).read_text("utf-8")
+        for m in result.mutants:
+            m.line = describe(module, source, m.name, m.diff)[0] or m.line
     mark_equivalents(result, entries)
     return result
 
