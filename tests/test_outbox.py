@@ -200,3 +200,243 @@ def test_a_booking_while_the_mail_server_is_down_succeeds_and_its_mail_goes_once
         assert "2 sent" in runner.invoke(args=["deliver-mail"]).output
         assert "0 sent" in runner.invoke(args=["deliver-mail"]).output
     assert sorted(m["To"] for m in box.messages) == sorted(["waiting@example.com", staff_email])
+
+
+class _Died(BaseException):
+    """A deliverer's process ending mid-send (not an Exception: nothing in deliver catches it)."""
+
+
+def _dying_once(app):  # type: ignore[no-untyped-def]
+    """While connected, the first message handed to the mail server ends its deliverer right after."""
+    from flask_mail import email_dispatched
+
+    calls = []
+
+    def die(_app, message):  # type: ignore[no-untyped-def]
+        if not calls:
+            calls.append(message)
+            raise _Died
+    return email_dispatched.connected_to(die, sender=app)
+
+
+def test_a_sent_message_is_never_taken_over_as_a_stale_claim(mail_app):  # type: ignore[no-untyped-def]
+    """The takeover is for rows still being sent: a sent row keeps its old claimed_at, and taking it over
+    would send every e-mail again ten minutes later."""
+    import time_machine
+
+    _, box = mail_app
+    queue(1)
+    assert outbox.deliver() == (1, 0)
+    with time_machine.travel(utcnow() + timedelta(hours=1)):
+        assert outbox.deliver() == (0, 0)
+    assert len(box.messages) == 1 and rows()[0].status == "sent"
+
+
+def test_a_claim_is_taken_over_only_after_ten_minutes(mail_app):  # type: ignore[no-untyped-def]
+    """A deliverer that died mid-send leaves the row sending: another one waits CLAIM_TIMEOUT (strictly
+    longer) before sending it again, so a live but slow deliverer is not doubled."""
+    import time_machine
+
+    app, box = mail_app
+    queue(1)
+    start = utcnow()
+    with time_machine.travel(start, tick=False), _dying_once(app), pytest.raises(_Died):
+        outbox.deliver()
+    [row] = rows()
+    assert (row.status, row.claim_token is not None) == ("sending", True)
+    for later in (timedelta(minutes=5), outbox.CLAIM_TIMEOUT):
+        with time_machine.travel(start + later, tick=False):
+            assert outbox.deliver() == (0, 0)
+    with time_machine.travel(start + outbox.CLAIM_TIMEOUT + timedelta(seconds=1), tick=False):
+        assert outbox.deliver() == (1, 0)
+    [row] = rows()
+    assert (row.status, row.attempts, row.claim_token) == ("sent", 1, None)
+    assert len(box.messages) == 2  # the dead deliverer's copy had gone out: at least once, never lost
+
+
+def test_a_deliverer_whose_claim_was_taken_over_does_not_write_the_row(make_app, smtp):  # type: ignore[no-untyped-def]
+    """A slow deliverer finishes after its claim was taken over: the new claimant's result stands."""
+    from flask_mail import email_dispatched
+
+    box, port = smtp
+    slow = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False, MAIL_MAX_ATTEMPTS=3)
+    down = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_SUPPRESS_SEND=False, MAIL_MAX_ATTEMPTS=3)
+    results = []
+
+    def taken_over_meanwhile(_app, message):  # type: ignore[no-untyped-def]
+        def other() -> None:
+            with down.app_context():
+                with write_transaction():
+                    db.session.execute(sa.update(OutboxMessage).values(claimed_at=utcnow() - timedelta(hours=1)))
+                results.append(outbox.deliver())
+                db.session.remove()
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join(timeout=60)
+
+    with slow.app_context():
+        queue(1)
+        with email_dispatched.connected_to(taken_over_meanwhile, sender=slow):
+            assert outbox.deliver() == (1, 0)  # it did send, but the row is no longer its own
+        assert results == [(0, 1)]
+        [row] = rows()
+        assert (row.status, row.attempts, row.claim_token, row.sent_at) == ("queued", 1, None, None)
+        assert "Error" in row.last_error
+    assert len(box.messages) == 1
+
+
+def test_a_retried_message_starts_its_attempts_again(make_app, smtp):  # type: ignore[no-untyped-def]
+    box, port = smtp
+    down = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_SUPPRESS_SEND=False, MAIL_MAX_ATTEMPTS=2)
+    with down.app_context():
+        [message_id, other_id] = queue(2)
+        with write_transaction():
+            db.session.execute(sa.update(OutboxMessage).values(status="failed", attempts=2, last_error="SMTPError"))
+        outbox.retry(message_id)
+        retried, untouched = rows()
+        assert (retried.status, retried.attempts, retried.last_error) == ("queued", 0, None)
+        assert retried.next_attempt_at <= utcnow()
+        assert (untouched.status, untouched.attempts, untouched.last_error) == ("failed", 2, "SMTPError")
+        assert outbox.deliver() == (0, 1)  # one fresh attempt used, one left before it fails again
+        assert (rows()[0].status, rows()[0].attempts) == ("queued", 1)
+    up = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False)
+    with up.app_context():
+        with write_transaction():
+            db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message_id)
+                               .values(next_attempt_at=utcnow()))
+        assert outbox.deliver() == (1, 0)
+        [sent, _] = rows()  # the error of the attempt before is gone with its success
+        assert (sent.status, sent.attempts, sent.last_error, sent.claim_token) == ("sent", 2, None, None)
+
+
+def test_only_a_failed_message_can_be_retried(mail_app):  # type: ignore[no-untyped-def]
+    _, box = mail_app
+    [queued_id, sent_id] = queue(2)
+    with write_transaction():
+        db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == queued_id)
+                           .values(attempts=2, next_attempt_at=utcnow() + timedelta(hours=1), last_error="Timeout"))
+    outbox.deliver([sent_id])
+    outbox.retry(queued_id)
+    outbox.retry(sent_id)
+    waiting, sent = rows()
+    assert (waiting.status, waiting.attempts, waiting.last_error) == ("queued", 2, "Timeout")
+    assert waiting.next_attempt_at > utcnow() + timedelta(minutes=50)
+    assert (sent.status, sent.attempts) == ("sent", 1)
+    assert len(box.messages) == 1
+
+
+def test_the_backoff_doubles_from_one_minute_up_to_six_hours() -> None:
+    minutes = [outbox.backoff(n) / timedelta(minutes=1) for n in range(0, 12)]
+    assert minutes == [1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 360, 360]
+
+
+def test_a_failed_attempt_waits_its_backoff_and_gives_up_at_the_maximum(make_app, caplog):  # type: ignore[no-untyped-def]
+    import time_machine
+
+    down = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_SUPPRESS_SEND=False, MAIL_MAX_ATTEMPTS=3)
+    with down.app_context():
+        [message_id, _] = queue(2)
+        now = utcnow()
+        seen = []
+        for attempt in (1, 2, 3):
+            with time_machine.travel(now, tick=False):
+                assert outbox.deliver() == (0, 2)
+            row = rows()[0]
+            seen.append((row.status, row.attempts, row.claim_token, row.next_attempt_at - now))
+            assert f"sending message {message_id} failed (attempt {attempt}): " in caplog.text
+            now = row.next_attempt_at
+        assert seen == [("queued", 1, None, timedelta(minutes=1)), ("queued", 2, None, timedelta(minutes=2)),
+                        ("failed", 3, None, timedelta(minutes=4))]
+        assert rows()[0].last_error.startswith(("ConnectionRefusedError: ", "OSError: "))
+        with time_machine.travel(now + timedelta(days=1), tick=False):
+            assert outbox.deliver() == (0, 0)  # a failed message waits for an admin
+
+
+def test_a_message_due_exactly_now_is_sent(mail_app):  # type: ignore[no-untyped-def]
+    import time_machine
+
+    _, box = mail_app
+    queue(1)
+    now = utcnow() + timedelta(minutes=3)
+    with write_transaction():
+        db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=now))
+    with time_machine.travel(now, tick=False):
+        assert outbox.deliver() == (1, 0)
+    assert len(box.messages) == 1
+
+
+def test_delivering_some_ids_leaves_the_other_due_messages_queued(mail_app):  # type: ignore[no-untyped-def]
+    _, box = mail_app
+    first, second, third = queue(3)
+    assert outbox.deliver([first, third]) == (2, 0)
+    assert [r.status for r in rows()] == ["sent", "queued", "sent"]
+    assert sorted(m["To"] for m in box.messages) == ["person0@example.com", "person2@example.com"]
+    assert outbox.deliver([]) == (0, 0)
+
+
+def test_a_request_sends_right_away_only_the_mail_it_queued(make_app, smtp):  # type: ignore[no-untyped-def]
+    """An older message waiting for its backoff is not sent early by somebody else's request."""
+    box, port = smtp
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False)
+
+    @app.post("/test-only/notify")
+    def notify():  # type: ignore[no-untyped-def]
+        with write_transaction():
+            outbox.enqueue("now@example.com", "Right away", "Sent after the response")
+        return "queued"
+
+    with app.app_context():
+        queue(1)  # due, but left to deliver-mail
+    assert app.test_client().post("/test-only/notify").status_code == 200
+    assert [m["To"] for m in box.messages] == ["now@example.com"]
+    with app.app_context():
+        assert [r.status for r in rows()] == ["queued", "sent"]
+
+
+def test_what_is_sent_is_what_was_queued(make_app, smtp):  # type: ignore[no-untyped-def]
+    from booking.domain.roles import Role
+    from tests.factories import make_user
+
+    box, port = smtp
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False,
+                   MAIL_DEFAULT_SENDER=("Riverside Clinic", "desk@riverside.example"))
+    ics = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:1@riverside.example\r\n"
+           "DTSTAMP:20260101T000000Z\r\nDTSTART:20260102T090000Z\r\nSUMMARY:Check-up\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    with app.app_context():
+        user = make_user(Role.PATIENT, email="ann@example.com")
+        with write_transaction():
+            outbox.enqueue("ann@example.com", "Your visit\non Friday", "Plain words", "<p>Html words</p>", ics,
+                           user_id=user.id)
+        [row] = rows()
+        assert (row.recipient, row.subject, row.user_id) == ("ann@example.com", "Your visit on Friday", user.id)
+        assert outbox.deliver() == (1, 0)
+    [received] = box.to("ann@example.com")
+    assert received["To"] == "ann@example.com" and received["Subject"] == "Your visit on Friday"
+    assert received["From"] == "Riverside Clinic <desk@riverside.example>"
+    assert received["Message-ID"].endswith("@riverside.example>")
+    parts = [part for part in received.walk() if not part.is_multipart()]
+    by_type = {part.get_content_type(): part for part in parts}
+    assert by_type["text/plain"].get_payload(decode=True).decode() == "Plain words"
+    assert by_type["text/html"].get_payload(decode=True).decode() == "<p>Html words</p>"
+    assert by_type["text/calendar"]["Content-Type"] == "text/calendar; method=PUBLISH; charset=UTF-8"  # none given
+    assert by_type["text/calendar"].get_payload(decode=True).decode() == ics
+    assert by_type["application/ics"].get_payload(decode=True).decode() == ics
+    assert by_type["application/ics"].get_filename() == "appointment.ics"
+
+
+def test_a_text_only_message_is_plain_text(mail_app):  # type: ignore[no-untyped-def]
+    _, box = mail_app
+    with write_transaction():
+        outbox.enqueue("plain@example.com", "x" * 150 + "\n" + "y" * 100, "Only words")
+    outbox.deliver()
+    [received] = box.to("plain@example.com")
+    assert received.get_content_type() == "text/plain" and not received.is_multipart()
+    assert received.get_payload(decode=True).decode().strip() == "Only words"
+    assert rows()[0].subject == "x" * 150 + " " + "y" * 49  # one line, 200 characters at most
+
+
+def test_the_outbox_counts_its_messages_by_status(mail_app):  # type: ignore[no-untyped-def]
+    first, *_ = queue(3)
+    with write_transaction():
+        db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == first).values(status="failed"))
+    assert outbox.pending_counts() == {"failed": 1, "queued": 2}
