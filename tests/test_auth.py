@@ -9,6 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
+from flask_login import current_user
+
+from booking.auth.access import role_required, safe_next
 from booking.domain.roles import Role
 from booking.extensions import db
 from booking.models import OutboxMessage, User
@@ -269,6 +272,13 @@ def test_login_follows_a_safe_next_link(app, client):
         " //evil.example/",
         "/\t/evil.example/",
         "https:evil.example",
+        "///evil.example",
+        "//evil.example",
+        "\\\\evil.example",
+        "https://evil.example",
+        "/\\\\evil.example",
+        "/book/\\..\\evil",
+        "",
     ],
 )
 def test_login_ignores_a_next_link_that_leaves_the_site(app, client, target):
@@ -280,6 +290,32 @@ def test_login_ignores_a_next_link_that_leaves_the_site(app, client, target):
 
     assert response.status_code == 303
     assert response.headers["Location"] == "/book/"
+
+
+@pytest.mark.parametrize(("target", "kept"), [
+    ("/book/", "/book/"),
+    ("  /book/  ", "/book/"),
+    ("/me/appointments?page=2", "/me/appointments?page=2"),
+])
+def test_login_keeps_a_next_link_inside_the_site_even_away_from_the_roles_home(app, client, auth, target, kept):
+    staff = make_user(Role.STAFF)
+
+    response = client.post(
+        "/auth/login", query_string={"next": target}, data={"email": staff.email, "password": DEFAULT_PASSWORD}
+    )
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == kept
+
+
+@pytest.mark.parametrize(("target", "kept"), [
+    ("/book/", "/book/"), (" /book/?a=1 ", "/book/?a=1"), ("/", "/"),
+    ("///evil.example", None), ("//evil.example", None), ("\\\\evil.example", None), ("https://evil.example", None),
+    ("/\\\\evil.example", None), ("/book/\\x", None), ("book/", None), ("", None), (None, None), ("   ", None),
+    ("/book/\x00", None), ("/book/\x1f/x", None), ("/\t/evil.example", None), ("/\n/evil.example", None),
+])
+def test_only_a_path_inside_the_site_is_a_place_to_return_to(target, kept):  # type: ignore[no-untyped-def]
+    assert safe_next(target) == kept
 
 
 def test_a_visitor_sent_to_login_is_brought_back_afterwards(app, client):
@@ -470,3 +506,86 @@ def test_passwords_are_hashed_with_argon2id_at_the_production_cost_outside_tests
 
         fresh._hasher = Cheap(time_cost=1, memory_cost=1024, parallelism=1)
         fresh._DUMMY_HASH = fresh._hasher.hash("not-a-real-password-just-equal-work")
+
+
+def test_logging_out_says_so_on_the_login_page(app, client, auth):
+    auth.login(make_user().email)
+
+    auth.logout()
+
+    assert '<p class="toast toast-info">You are logged out.</p>' in client.get("/auth/login").get_data(as_text=True)
+
+
+# --- role_required, the one gate of every protected page -------------------------------------------
+
+GATES = {"patients": (Role.PATIENT,), "staff": (Role.STAFF,), "admins": (Role.ADMIN,),
+         "the_desk": (Role.STAFF, Role.ADMIN)}
+
+
+@pytest.fixture
+def gated(make_app):  # type: ignore[no-untyped-def]
+    """An app with a page behind role_required for each role and one for staff or admins, decorated here."""
+    gated_app = make_app()
+    for name, roles in GATES.items():
+        gated_app.add_url_rule(f"/gated/{name}/<int:number>", f"gated_{name}", _gated_page(roles))
+    return gated_app
+
+
+def _gated_page(roles):  # type: ignore[no-untyped-def]
+    @role_required(*roles)
+    def page(number: int) -> str:
+        """The page's own docstring."""
+        return f"page {number} for {current_user.full_name}"
+
+    return page
+
+
+@pytest.mark.parametrize("gate", GATES)
+def test_a_gated_page_lets_in_exactly_its_roles_and_sends_visitors_to_log_in(app, gated, gate):  # type: ignore[no-untyped-def]
+    roles = GATES[gate]
+    visitor = gated.test_client()
+    sent = visitor.get(f"/gated/{gate}/7?x=1")
+    assert sent.status_code == 302
+    location = urlsplit(sent.headers["Location"])
+    assert (location.path, parse_qs(location.query)) == ("/auth/login", {"next": [f"/gated/{gate}/7?x=1"]})
+    plain = urlsplit(visitor.get(f"/gated/{gate}/7").headers["Location"])
+    assert parse_qs(plain.query) == {"next": [f"/gated/{gate}/7"]}
+    fragment = visitor.get(f"/gated/{gate}/7", headers={**HTMX, "HX-Current-URL": "http://localhost/me/?page=2"})
+    assert fragment.status_code == 401
+    redirect_to = urlsplit(fragment.headers["HX-Redirect"])
+    assert (redirect_to.path, parse_qs(redirect_to.query)) == ("/auth/login", {"next": ["/me/?page=2"]})
+    for role in Role:
+        user = make_user(role)
+        client = gated.test_client()
+        assert client.post("/auth/login", data={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 303
+        response = client.get(f"/gated/{gate}/7")
+        if role in roles:
+            assert (response.status_code, response.get_data(as_text=True)) == (200, f"page 7 for {user.full_name}")
+        else:
+            assert response.status_code == 403
+    view = gated.view_functions[f"gated_{gate}"]
+    assert view.allowed_roles == frozenset(roles)
+    assert (view.__name__, view.__doc__) == ("page", "The page's own docstring.")
+
+
+def test_a_post_to_a_gated_page_sends_the_visitor_to_log_in_without_a_way_back(app, make_app):  # type: ignore[no-untyped-def]
+    posted = make_app()
+    posted.add_url_rule("/gated/form", "gated_form", role_required(Role.PATIENT)(lambda: "sent"), methods=["POST"])
+    response = posted.test_client().post("/gated/form")
+    assert response.status_code == 302 and response.headers["Location"] == "/auth/login"
+
+
+@pytest.mark.parametrize(("current_url", "kept"), [
+    ("http://localhost/me/appointments?page=2", "/me/appointments?page=2"),
+    ("http://localhost/me/appointments", "/me/appointments"),
+    ("/me/appointments?page=3", "/me/appointments?page=3"),
+    ("http://localhost:5000/me/appointments", None),
+    ("https://evil.example/me/appointments", None),
+    ("http://localhost//evil.example/x", None),
+    ("http://[oops/", None),
+])
+def test_an_htmx_visitor_returns_to_the_page_they_were_on_only_if_it_is_ours(app, client, current_url, kept):  # type: ignore[no-untyped-def]
+    response = client.get("/book/", headers={**HTMX, "HX-Current-URL": current_url})
+
+    assert response.status_code == 401
+    assert parse_qs(urlsplit(response.headers["HX-Redirect"]).query).get("next") == ([kept] if kept else None)
