@@ -5,6 +5,8 @@ the clinic sees: the refusal's words and field, the statuses, the history writte
 """
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -15,13 +17,14 @@ from sqlalchemy.exc import IntegrityError
 
 from booking.domain.roles import Role
 from booking.domain.status import Status
+from booking.domain.timezones import format_local
 from booking.extensions import db
 from booking.models import Appointment, AppointmentEvent, OutboxMessage
 from booking.models.appointment import REASON_MAX
 from booking.services import booking
 from booking.services.errors import Conflict, Forbidden, Invalid, NotFound
-from tests.booking_helpers import ZONE, everyday_provider, wall
-from tests.factories import make_appointment, make_service, make_user
+from tests.booking_helpers import ZONE, booking_form, everyday_provider, wall
+from tests.factories import DEFAULT_PASSWORD, make_appointment, make_service, make_user
 
 CUTOFF = timedelta(hours=24)
 CANCEL_TOO_LATE = "Appointments can be cancelled online until 24 hours before they start; please call the clinic."
@@ -310,7 +313,8 @@ def test_a_booking_without_a_reason_stores_none(patient, provider):  # type: ign
 def test_a_reason_of_exactly_the_maximum_length_is_accepted_and_one_more_is_refused(patient, provider):  # type: ignore[no-untyped-def]
     with pytest.raises(Invalid) as refused:
         book(patient, provider, wall(3, 10), "x" * (REASON_MAX + 1))
-    assert (refused.value.field, refused.value.message) == ("reason", f"Please keep the reason to {REASON_MAX} characters.")
+    assert (refused.value.field, refused.value.message) == (
+        "reason", f"Please keep the reason to {REASON_MAX} characters.")
     assert db.session.scalar(sa.select(sa.func.count(Appointment.id))) == 0
 
     booked = book(patient, provider, wall(3, 10), "x" * REASON_MAX)
@@ -346,7 +350,8 @@ def test_a_service_the_provider_does_not_offer_is_refused_on_the_service_field(p
     other = make_service(name="Physiotherapy")
     with pytest.raises(Invalid) as refused:
         book(patient, provider, wall(3, 10), service=other)
-    assert (refused.value.field, refused.value.message) == ("service_id", f"{provider.name} does not offer Physiotherapy.")
+    assert (refused.value.field, refused.value.message) == (
+        "service_id", f"{provider.name} does not offer Physiotherapy.")
 
 
 def test_a_start_that_is_not_free_is_refused_on_the_start_field(patient, provider):  # type: ignore[no-untyped-def]
@@ -490,3 +495,221 @@ def test_a_database_refusal_other_than_an_overlap_is_not_answered_as_a_taken_slo
         book(patient, provider, wall(3, 10), "x" * (REASON_MAX + 1))
 
     assert db.session.scalar(sa.select(sa.func.count(Appointment.id))) == 0
+
+
+# --- under the provider's lock: what another request changed meanwhile --------------------------
+
+
+class ProviderLockHeld:
+    """Another transaction holding `provider_id`'s lock, as a staff decision or another move would.
+
+    SQLite: its single write lock (BEGIN IMMEDIATE); PostgreSQL: the provider's row, FOR UPDATE. What it
+    writes becomes visible when it commits, after the request waiting for the lock has already read the
+    appointment once without it.
+    """
+
+    def __init__(self, app, provider_id: int) -> None:  # type: ignore[no-untyped-def]
+        with app.app_context():
+            self.engine = db.engine
+        self.connection = self.engine.connect()
+        if self.engine.dialect.name == "sqlite":
+            self.connection = self.connection.execution_options(booking_sqlite_begin_mode="IMMEDIATE")
+        self.transaction = self.connection.begin()
+        if self.engine.dialect.name != "sqlite":
+            self.connection.execute(sa.text("SELECT id FROM providers WHERE id = :id FOR UPDATE"), {"id": provider_id})
+
+    def write(self, statement: sa.Executable) -> None:
+        self.connection.execute(statement)
+
+    def release(self) -> None:
+        self.transaction.commit()
+        self.connection.close()
+
+
+def while_locked(app, provider_id: int, change: sa.Executable, call) -> BaseException | None:  # type: ignore[no-untyped-def]
+    """Run `call` in its own thread (own app context, session and connection) while another transaction
+    holds the provider's lock and makes `change`; release it once `call` waits. Returns what it raised."""
+    holder = ProviderLockHeld(app, provider_id)
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                call()
+            except BaseException as error:  # noqa: BLE001 - handed to the test
+                outcome.append(error)
+            else:
+                outcome.append(None)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run)
+    try:
+        holder.write(change)
+        thread.start()
+        _wait_until_blocked(holder.engine, thread)
+    finally:
+        holder.release()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the request never got the lock"
+    return outcome[0]
+
+
+def changed(appointment_id: int, **values: object) -> sa.Executable:
+    return sa.update(Appointment).where(Appointment.id == appointment_id).values(**values)
+
+
+def _wait_until_blocked(engine, thread: threading.Thread) -> None:  # type: ignore[no-untyped-def]
+    """Until the other request waits for the lock (PostgreSQL shows it), or a moment (SQLite cannot)."""
+    deadline = time.monotonic() + 10
+    if engine.dialect.name == "sqlite":
+        time.sleep(1)
+        return
+    with engine.connect() as probe:
+        while time.monotonic() < deadline and thread.is_alive():
+            waiting = probe.execute(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )).scalar()
+            probe.rollback()
+            if waiting:
+                return
+            time.sleep(0.05)
+
+
+def test_a_cancel_waiting_for_the_lock_sees_the_staff_decision_made_meanwhile(app, patient, provider):  # type: ignore[no-untyped-def]
+    mine = make_appointment(patient=patient, provider=provider, start_at=at(wall(3, 10)), status=Status.PENDING)
+    patient_id, appointment_id = patient.id, mine.id
+
+    error = while_locked(app, provider.id, changed(appointment_id, status="rejected"),
+                         lambda: booking.cancel_by_patient(patient_id, appointment_id, "Feeling better", CUTOFF))
+
+    assert isinstance(error, Conflict)
+    assert error.message == "This appointment is rejected and cannot be cancelled."
+    assert fresh(appointment_id).status == "rejected"
+    assert events_of(appointment_id) == [] and queued() == []
+
+
+def test_a_move_waiting_for_the_lock_sees_the_cancellation_made_meanwhile(app, patient, provider):  # type: ignore[no-untyped-def]
+    mine = make_appointment(patient=patient, provider=provider, start_at=at(wall(3, 10)), status=Status.APPROVED)
+    patient_id, appointment_id, later = patient.id, mine.id, naive(wall(4, 10))
+
+    error = while_locked(app, provider.id, changed(appointment_id, status="cancelled"),
+                         lambda: booking.reschedule_by_patient(patient_id, appointment_id, later, CUTOFF))
+
+    assert isinstance(error, Conflict)
+    assert error.message == "This appointment is cancelled and cannot be moved."
+    assert (fresh(appointment_id).status, fresh(appointment_id).start_at) == ("cancelled", at(wall(3, 10)))
+    assert events_of(appointment_id) == []
+
+
+def test_a_move_waiting_for_the_lock_starts_from_where_another_move_left_it(app, patient, provider):  # type: ignore[no-untyped-def]
+    """Two moves of one appointment: the second records the first's new time as where it came from."""
+    mine = make_appointment(patient=patient, provider=provider, start_at=at(wall(3, 10)), status=Status.APPROVED)
+    patient_id, appointment_id, last = patient.id, mine.id, naive(wall(5, 10))
+    meanwhile = at(wall(4, 10)).astimezone(timezone.utc)
+
+    error = while_locked(
+        app, provider.id,
+        changed(appointment_id, start_at=meanwhile, end_at=meanwhile + timedelta(minutes=30), status="pending"),
+        lambda: booking.reschedule_by_patient(patient_id, appointment_id, last, CUTOFF))
+
+    assert error is None
+    assert (fresh(appointment_id).start_at, fresh(appointment_id).status) == (at(wall(5, 10)), "pending")
+    [event] = events_of(appointment_id)
+    assert (event.from_start_at, event.from_status, event.to_start_at) == (meanwhile, "pending", at(wall(5, 10)))
+    assert all(f"It was {format_local(meanwhile, ZONE)}." in m.text_body for m in queued())
+
+
+def test_a_cancel_racing_a_staff_rejection_lets_exactly_one_of_them_happen(app, patient, provider):  # type: ignore[no-untyped-def]
+    from booking.services import decisions
+
+    staff_id, patient_id = provider.user.id, patient.id
+    for round_ in range(4):
+        mine = make_appointment(patient=patient, provider=provider, start_at=at(wall(3 + round_, 10)),
+                                status=Status.PENDING)
+        appointment_id = mine.id
+        results = all_at_once(app, [
+            lambda: booking.cancel_by_patient(patient_id, appointment_id, None, CUTOFF),
+            lambda: decisions.reject(staff_id, appointment_id, "The doctor is away"),
+        ])
+
+        assert sorted(type(r).__name__ for r in results).count("Conflict") == 1
+        [event] = events_of(appointment_id)
+        assert fresh(appointment_id).status == event.to_status
+        assert event.to_status in {"cancelled", "rejected"}
+
+
+def all_at_once(app, calls) -> list[object]:  # type: ignore[no-untyped-def]
+    """Run the calls at the same moment, each in its own thread and app context; what each returned or raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = []
+    guard = threading.Lock()
+
+    def run(call) -> None:  # type: ignore[no-untyped-def]
+        with app.app_context():
+            barrier.wait()
+            try:
+                result: object = call()
+            except Exception as error:  # noqa: BLE001 - handed to the test
+                result = error
+            finally:
+                db.session.remove()
+            with guard:
+                results.append(result)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a call hung"
+    return results
+
+
+# --- PostgreSQL's exclusion constraint, the last word when the application's own check misses -------
+
+
+@pytest.fixture
+def blind_overlap_check(backend, monkeypatch):  # type: ignore[no-untyped-def]
+    """The booking service's look at the provider's busy time finds nothing, so only the database's
+    exclusion constraint (PostgreSQL only) stands between two appointments at one time."""
+    if backend.name != "postgresql":
+        pytest.skip("the exclusion constraint exists on PostgreSQL only")
+    monkeypatch.setattr(booking, "busy_time", lambda *args, **kwargs: ([], []))
+
+
+def logged_in(app, user):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    assert client.post("/auth/login", data={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 303
+    return client
+
+
+def test_a_booking_stopped_by_the_exclusion_constraint_answers_409_and_books_nothing(app, patient, provider,  # type: ignore[no-untyped-def]
+                                                                                    blind_overlap_check):
+    rival = make_appointment(provider=provider, start_at=at(wall(3, 10)), status=Status.APPROVED)
+    with pytest.raises(booking.SlotTaken) as refused:
+        book(patient, provider, wall(3, 10))
+    assert (refused.value.status, refused.value.message) == (409, "That time was just taken; please pick another.")
+
+    response = logged_in(app, patient).post(f"/book/{provider.id}", data=booking_form(provider, wall(3, 10)))
+
+    assert response.status_code == 409
+    assert "That time was just taken; please pick another." in response.get_data(as_text=True)
+    db.session.rollback()
+    assert [a.id for a in db.session.scalars(sa.select(Appointment))] == [rival.id]
+
+
+def test_a_move_stopped_by_the_exclusion_constraint_answers_409_and_keeps_its_time(app, patient, provider,  # type: ignore[no-untyped-def]
+                                                                                  blind_overlap_check):
+    make_appointment(provider=provider, start_at=at(wall(4, 10)), status=Status.PENDING)
+    mine = make_appointment(patient=patient, provider=provider, start_at=at(wall(3, 10)), status=Status.APPROVED)
+    with pytest.raises(booking.SlotTaken) as refused:
+        move(patient, mine, wall(4, 10))
+    assert refused.value.message == "That time was just taken; please pick another."
+
+    response = logged_in(app, patient).post(f"/me/appointments/{mine.id}/reschedule", data={"start": wall(4, 10)})
+
+    assert response.status_code == 409
+    assert "That time was just taken; please pick another." in response.get_data(as_text=True)
+    assert (fresh(mine.id).start_at, fresh(mine.id).status) == (at(wall(3, 10)), "approved")
+    assert events_of(mine.id) == [] and queued() == []
