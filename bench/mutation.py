@@ -278,7 +278,9 @@ def run_module(module: str, tests: list[str], defaults: dict, entries: list[dict
     except Busy as error:
         result.error = str(error)
         return result
-    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL" and not k.startswith("BOOKING_")}
+    # SQLite and the memory storage only, whatever the caller's shell has set: the same figures on every run.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TEST_DATABASE_URL", "TEST_REDIS_URL") and not k.startswith("BOOKING_")}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     started = time.monotonic()
     try:
