@@ -497,6 +497,39 @@ def test_a_database_refusal_other_than_an_overlap_is_not_answered_as_a_taken_slo
     assert db.session.scalar(sa.select(sa.func.count(Appointment.id))) == 0
 
 
+@pytest.fixture
+def appointments_refuse_updates(app):  # type: ignore[no-untyped-def]
+    """A rule of the database's own (a trigger) that refuses every change of an appointment's row."""
+    if db.engine.dialect.name == "sqlite":
+        create = ["CREATE TRIGGER refuse_moves BEFORE UPDATE ON appointments "
+                  "BEGIN SELECT RAISE(ABORT, 'appointments are read-only here'); END"]
+        drop = ["DROP TRIGGER refuse_moves"]
+    else:
+        create = ["CREATE FUNCTION refuse_moves() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                  "RAISE EXCEPTION 'appointments are read-only here' USING ERRCODE = 'check_violation'; END $$",
+                  "CREATE TRIGGER refuse_moves BEFORE UPDATE ON appointments FOR EACH ROW EXECUTE FUNCTION refuse_moves()"]
+        drop = ["DROP TRIGGER refuse_moves ON appointments", "DROP FUNCTION refuse_moves()"]
+    with db.engine.begin() as connection:
+        for statement in create:
+            connection.execute(sa.text(statement))
+    yield
+    db.session.rollback()
+    with db.engine.begin() as connection:
+        for statement in drop:
+            connection.execute(sa.text(statement))
+
+
+def test_a_database_refusal_of_a_move_other_than_an_overlap_is_not_answered_as_a_taken_slot(  # type: ignore[no-untyped-def]
+        patient, provider, appointments_refuse_updates):
+    mine = make_appointment(patient=patient, provider=provider, start_at=at(wall(3, 10)), status=Status.APPROVED)
+
+    with pytest.raises(IntegrityError, match="appointments are read-only here"):
+        move(patient, mine, wall(4, 10))
+
+    assert fresh(mine.id).start_at == at(wall(3, 10))
+    assert events_of(mine.id) == [] and queued() == []
+
+
 # --- under the provider's lock: what another request changed meanwhile --------------------------
 
 
