@@ -183,3 +183,41 @@ def test_the_switch_turns_the_account_limits_off_too(limited):  # type: ignore[n
     user = patient(app)
     assert all(login(app, user, "wrong").status_code == 422 for _ in range(5))
     assert login(app, user, DEFAULT_PASSWORD).status_code == 303 and rows(app) == []
+
+
+def counts_by_row(app) -> dict[tuple[str, str, int, int], int]:  # type: ignore[no-untyped-def]
+    return {(r.scope, r.account, r.period, r.window_start): r.count for r in rows(app)}
+
+
+def test_a_handed_back_attempt_uncounts_only_its_own_account_limit_and_window(limited):  # type: ignore[no-untyped-def]
+    """A success gives back its own attempt: not another account's, another limit's (same account), a
+    window of another length starting at the same second, or the window before."""
+    app = limited()
+    hour = 3600 * (int(time.time()) // 3600)  # a second that starts a minute's window and an hour's alike
+    minute, per_hour = [counts.Window(5, 60)], [counts.Window(5, 3600)]
+    with app.app_context():
+        mine = counts.take("login_failures_per_account", "mine", minute, hour)
+        counts.take("login_failures_per_account", "other", minute, hour)
+        counts.take("password_resets_per_account", "mine", minute, hour)
+        counts.take("login_failures_per_account", "mine", per_hour, hour)
+        counts.take("login_failures_per_account", "mine", minute, hour - 60)
+        assert isinstance(mine, counts.Taken)
+        counts.give_back(mine)
+    assert counts_by_row(app) == {
+        ("login_failures_per_account", "mine", 60, hour): 0,
+        ("login_failures_per_account", "other", 60, hour): 1,
+        ("password_resets_per_account", "mine", 60, hour): 1,
+        ("login_failures_per_account", "mine", 3600, hour): 1,
+        ("login_failures_per_account", "mine", 60, hour - 60): 1,
+    }
+
+
+def test_an_attempt_handed_back_twice_leaves_the_count_at_zero(limited):  # type: ignore[no-untyped-def]
+    app = limited()
+    now = int(time.time())
+    with app.app_context():
+        taken = counts.take("login_failures_per_account", "twice", [counts.Window(3, 3600)], now)
+        assert isinstance(taken, counts.Taken)
+        counts.give_back(taken)
+        counts.give_back(taken)
+    assert [r.count for r in rows(app)] == [0]
