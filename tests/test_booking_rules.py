@@ -386,9 +386,12 @@ def test_a_patient_with_an_unconfirmed_address_books_only_when_the_clinic_does_n
             assert book(patient, provider, wall(3, 10)).status is Status.PENDING
 
 
-def test_a_start_exactly_at_the_previous_appointments_end_plus_buffer_is_offered_and_books(patient):  # type: ignore[no-untyped-def]
+def test_a_start_exactly_at_the_previous_appointments_end_plus_buffer_is_offered_and_books(app, patient):  # type: ignore[no-untyped-def]
     provider = everyday_provider(buffer_after_min=30)
     make_appointment(provider=provider, start_at=at(wall(3, 10)), status=Status.APPROVED)
+    slots = logged_in(app, patient).get(f"/book/{provider.id}/slots?service={provider.services[0].id}"
+                                        f"&date={wall(3, 10)[:10]}").get_data(as_text=True)
+    assert f'data-slot-start="{wall(3, 11)}"' in slots and f'data-slot-start="{wall(3, 10, 30)}"' not in slots
 
     with pytest.raises(Conflict):  # inside the buffer
         book(patient, provider, wall(3, 10, 30))
