@@ -675,6 +675,25 @@ def test_a_cancel_racing_a_staff_rejection_lets_exactly_one_of_them_happen(app, 
         assert event.to_status in {"cancelled", "rejected"}
 
 
+def test_two_moves_of_one_appointment_at_once_leave_one_time_and_a_history_that_chains(app, patient, provider):  # type: ignore[no-untyped-def]
+    """Each move starts from where the other left it: the second records the first's new time as its old one."""
+    for round_ in range(3):
+        mine = make_appointment(patient=patient, provider=provider, start_at=at(wall(3 + round_, 10)),
+                                status=Status.APPROVED)
+        patient_id, appointment_id = patient.id, mine.id
+        targets = [naive(wall(3 + round_, 14)), naive(wall(3 + round_, 15))]
+
+        results = all_at_once(app, [
+            lambda t=t: booking.reschedule_by_patient(patient_id, appointment_id, t, CUTOFF) for t in targets])
+
+        assert sorted(results, key=str) == [booking.Booked(appointment_id, Status.PENDING)] * 2
+        first, second = events_of(appointment_id)
+        assert (first.from_start_at, first.from_status) == (at(wall(3 + round_, 10)), "approved")
+        assert (second.from_start_at, second.from_status) == (first.to_start_at, "pending")
+        assert fresh(appointment_id).start_at == second.to_start_at
+        assert {first.to_start_at, second.to_start_at} == {at(t.isoformat()) for t in targets}
+
+
 def all_at_once(app, calls) -> list[object]:  # type: ignore[no-untyped-def]
     """Run the calls at the same moment, each in its own thread and app context; what each returned or raised."""
     barrier = threading.Barrier(len(calls))
