@@ -1,6 +1,7 @@
 """The outbox against a real SMTP server: sent after commit, retried with backoff, never twice."""
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import timedelta
 
@@ -343,7 +344,10 @@ def test_a_failed_attempt_waits_its_backoff_and_gives_up_at_the_maximum(make_app
                 assert outbox.deliver() == (0, 2)
             row = rows()[0]
             seen.append((row.status, row.attempts, row.claim_token, row.next_attempt_at - now))
-            assert f"sending message {message_id} failed (attempt {attempt}): " in caplog.text
+            [warning] = [r for r in caplog.records if r.name == "booking.services.outbox" and r.args[0] == message_id]
+            assert warning.getMessage().startswith(f"sending message {message_id} failed (attempt {attempt}): ")
+            assert isinstance(warning.args[2], OSError) and str(warning.args[2]) in warning.getMessage()
+            caplog.clear()
             now = row.next_attempt_at
         assert seen == [("queued", 1, None, timedelta(minutes=1)), ("queued", 2, None, timedelta(minutes=2)),
                         ("failed", 3, None, timedelta(minutes=4))]
@@ -395,7 +399,7 @@ def test_a_request_sends_right_away_only_the_mail_it_queued(make_app, smtp):  # 
 
 def test_what_is_sent_is_what_was_queued(make_app, smtp):  # type: ignore[no-untyped-def]
     from booking.domain.roles import Role
-    from tests.factories import make_user
+    from tests.factories import make_appointment, make_user
 
     box, port = smtp
     app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False,
@@ -404,11 +408,13 @@ def test_what_is_sent_is_what_was_queued(make_app, smtp):  # type: ignore[no-unt
            "DTSTAMP:20260101T000000Z\r\nDTSTART:20260102T090000Z\r\nSUMMARY:Check-up\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
     with app.app_context():
         user = make_user(Role.PATIENT, email="ann@example.com")
+        appointment = make_appointment(patient=user)
         with write_transaction():
             outbox.enqueue("ann@example.com", "Your visit\non Friday", "Plain words", "<p>Html words</p>", ics,
-                           user_id=user.id)
-        [row] = rows()
-        assert (row.recipient, row.subject, row.user_id) == ("ann@example.com", "Your visit on Friday", user.id)
+                           user_id=user.id, appointment_id=appointment.id)
+        [row] = rows()  # whom and what it concerns, so that erasing the person finds it
+        assert (row.recipient, row.subject) == ("ann@example.com", "Your visit on Friday")
+        assert (row.user_id, row.appointment_id) == (user.id, appointment.id)
         assert outbox.deliver() == (1, 0)
     [received] = box.to("ann@example.com")
     assert received["To"] == "ann@example.com" and received["Subject"] == "Your visit on Friday"
@@ -440,3 +446,41 @@ def test_the_outbox_counts_its_messages_by_status(mail_app):  # type: ignore[no-
     with write_transaction():
         db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == first).values(status="failed"))
     assert outbox.pending_counts() == {"failed": 1, "queued": 2}
+
+
+def test_a_delivery_takes_the_oldest_hundred_due_messages_at_a_time(mail_app):  # type: ignore[no-untyped-def]
+    _, box = mail_app
+    ids = queue(101)
+    assert outbox.deliver() == (100, 0)
+    assert [r.id for r in rows() if r.status == "queued"] == [ids[-1]]
+    assert outbox.deliver() == (1, 0) and len(box.messages) == 101
+
+
+def test_a_delivery_failing_after_the_response_is_logged_and_the_answer_stands(make_app, caplog):  # type: ignore[no-untyped-def]
+    """Whatever breaks the delivery after a response (here a setting gone missing) cannot change the
+    answer already sent; it is logged with the number of messages, and deliver-mail tries again."""
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_SUPPRESS_SEND=False)
+    del app.config["MAIL_MAX_ATTEMPTS"]
+
+    @app.post("/test-only/notify")
+    def notify():  # type: ignore[no-untyped-def]
+        with write_transaction():
+            outbox.enqueue("one@example.com", "One", "One")
+            outbox.enqueue("two@example.com", "Two", "Two")
+        return "queued"
+
+    assert app.test_client().post("/test-only/notify").status_code == 200
+    [failure] = [r for r in caplog.records if r.levelno == logging.ERROR and r.name == "booking.services.outbox"]
+    assert failure.getMessage() == "delivering 2 message(s) after commit failed" and failure.exc_info
+
+
+def test_the_message_id_is_in_the_domain_after_the_senders_last_at(make_app, smtp):  # type: ignore[no-untyped-def]
+    box, port = smtp
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False,
+                   CLINIC_EMAIL="desk@riverside.example",
+                   MAIL_DEFAULT_SENDER='Riverside Clinic <"front@desk"@riverside.example>')
+    with app.app_context():
+        queue(1)
+        assert outbox.deliver() == (1, 0)
+    [received] = box.messages
+    assert received["Message-ID"].split("@", 1)[1] == "riverside.example>"
