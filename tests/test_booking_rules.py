@@ -659,7 +659,7 @@ def test_a_move_waiting_for_the_lock_starts_from_where_another_move_left_it(app,
 def test_a_cancel_racing_a_staff_rejection_lets_exactly_one_of_them_happen(app, patient, provider):  # type: ignore[no-untyped-def]
     from booking.services import decisions
 
-    staff_id, patient_id = provider.user.id, patient.id
+    staff_id, patient_id, patient_email = provider.user.id, patient.id, patient.email
     for round_ in range(4):
         mine = make_appointment(patient=patient, provider=provider, start_at=at(wall(3 + round_, 10)),
                                 status=Status.PENDING)
@@ -669,10 +669,14 @@ def test_a_cancel_racing_a_staff_rejection_lets_exactly_one_of_them_happen(app, 
             lambda: decisions.reject(staff_id, appointment_id, "The doctor is away"),
         ])
 
-        assert sorted(type(r).__name__ for r in results).count("Conflict") == 1
+        [refused] = [r for r in results if isinstance(r, Exception)]
+        assert isinstance(refused, Conflict)
         [event] = events_of(appointment_id)
         assert fresh(appointment_id).status == event.to_status
         assert event.to_status in {"cancelled", "rejected"}
+        subject = "Cancelled: " if event.to_status == "cancelled" else "Request declined: "
+        [told] = [m for m in queued() if m.appointment_id == appointment_id and m.recipient == patient_email]
+        assert told.subject.startswith(subject)
 
 
 def test_two_moves_of_one_appointment_at_once_leave_one_time_and_a_history_that_chains(app, patient, provider):  # type: ignore[no-untyped-def]
