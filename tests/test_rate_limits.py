@@ -366,3 +366,19 @@ def test_a_secret_key_given_as_bytes_keys_the_account_digest(limited):  # type: 
     for n in range(3):
         assert login(app, user, "wrong password", address=f"10.8.0.{n}").status_code == 422
     assert login(app, user, DEFAULT_PASSWORD, address="10.8.1.1").status_code == 429
+
+
+def test_the_start_check_reads_the_sites_instance_config(site_environment, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """gunicorn's check reads the settings the app will read: instance/config.py as well as the
+    environment, so a site that names its Redis there is not refused."""
+    import flask
+
+    from booking.ratelimit import check_workers
+
+    (tmp_path / "config.py").write_text('RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"\n', "utf-8")
+    site_environment.delenv("BOOKING_RATELIMIT_STORAGE_URI")
+    site_environment.setattr(flask.Flask, "auto_find_instance_path", lambda self: str(tmp_path))
+    assert check_workers(4) is None
+    (tmp_path / "config.py").write_text('RATELIMIT_STORAGE_URI = "memory://"\n', "utf-8")
+    with pytest.raises(SystemExit):
+        check_workers(4)
