@@ -267,6 +267,10 @@ def test_bookings_count_per_logged_in_account_and_per_address(limited, caplog): 
     assert_too_many(book(clients[2]))  # the account has one left, but the address has used its three
     assert book(clients[2], "10.5.2.1").status_code == 303
     assert [name for name, *_ in breaches(caplog)] == ["booking_limited"] * 2
+    visitor = app.test_client()  # not logged in: the account limit counts the address instead
+    assert [book(visitor, "10.5.3.1").status_code for _ in range(2)] == [303, 303]
+    assert_too_many(book(visitor, "10.5.3.1"))
+    assert book(visitor, "10.5.3.2").status_code == 303
 
 
 def test_apps_with_other_key_prefixes_keep_their_counts_apart(make_app):  # type: ignore[no-untyped-def]
