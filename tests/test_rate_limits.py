@@ -386,3 +386,12 @@ def test_the_start_check_reads_the_sites_instance_config(site_environment, tmp_p
     (tmp_path / "config.py").write_text('RATELIMIT_STORAGE_URI = "memory://"\n', "utf-8")
     with pytest.raises(SystemExit):
         check_workers(4)
+
+
+def test_the_two_booking_limits_keep_their_own_counts_even_when_they_read_alike(limited):  # type: ignore[no-untyped-def]
+    """A visitor's account limit falls back to the address, the key of the address limit too: each
+    limit still counts in a bucket of its own, so two bookings of a "2 per hour" pair both pass."""
+    app = limited(BOOKINGS_PER_ADDRESS="2 per hour", BOOKINGS_PER_ACCOUNT="2 per hour")
+    url = door(app, fresh_limits().booking_limits, lambda: ("booked", 303))
+    visitor = app.test_client()
+    assert [visitor.post(url, environ_base={"REMOTE_ADDR": "10.5.4.1"}).status_code for _ in range(3)] == [303, 303, 429]
