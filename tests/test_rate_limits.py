@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 
 import pytest
@@ -206,13 +207,19 @@ def test_login_counts_only_failed_attempts_per_address_and_logs_the_breach(limit
 
 
 def test_login_counts_failed_attempts_per_account_from_any_address(limited, caplog):  # type: ignore[no-untyped-def]
+    from booking.logs import fingerprint
+
     app = limited()
     url = door(app, fresh_limits().login_limits, refused_unless_right)
+    for n in range(4):  # successes are handed back
+        assert post(app, url, address=f"10.3.0.{n}", email="victim@example.com", password="right").status_code == 303
     for n in range(3):
         assert post(app, url, address=f"10.3.0.{n}", email="victim@example.com", password="x").status_code == 422
     assert_too_many(post(app, url, address="10.3.1.1", email="Victim@Example.com", password="right"))
-    assert [(name, level, limit) for name, _, level, limit in breaches(caplog)] == [
-        ("login_limited", logging.WARNING, "3 per hour")]
+    assert breaches(caplog) == [("login_limited", "rate limit reached", logging.WARNING, "3 per hour")]
+    [event] = [r for r in caplog.records if getattr(r, "security_event", "") == "login_limited"]
+    with app.app_context():
+        assert event.account == fingerprint("Victim@Example.com")  # type: ignore[attr-defined]
     assert post(app, url, address="10.3.1.1", email="bystander@example.com", password="right").status_code == 303
 
 
@@ -395,3 +402,51 @@ def test_the_two_booking_limits_keep_their_own_counts_even_when_they_read_alike(
     url = door(app, fresh_limits().booking_limits, lambda: ("booked", 303))
     visitor = app.test_client()
     assert [visitor.post(url, environ_base={"REMOTE_ADDR": "10.5.4.1"}).status_code for _ in range(3)] == [303, 303, 429]
+
+
+def test_an_account_lockout_says_when_its_window_ends(limited):  # type: ignore[no-untyped-def]
+    import time_machine
+
+    app = limited()
+    url = door(app, fresh_limits().login_limits, refused_unless_right)
+    hour = 3600 * (int(time.time()) // 3600 + 1)
+    with time_machine.travel(hour + 10, tick=False):
+        for n in range(3):
+            assert post(app, url, address=f"10.9.0.{n}", email="late@example.com", password="x").status_code == 422
+        assert post(app, url, address="10.9.1.1", email="late@example.com").headers["Retry-After"] == "3590"
+    with time_machine.travel(hour + 3599, tick=False):  # never 0 while locked
+        assert post(app, url, address="10.9.1.2", email="late@example.com").headers["Retry-After"] == "1"
+    with time_machine.travel(hour + 3600, tick=False):
+        assert post(app, url, address="10.9.1.3", email="late@example.com", password="right").status_code == 303
+
+
+def test_a_post_without_an_address_is_left_to_the_address_limits(limited):  # type: ignore[no-untyped-def]
+    app = limited()
+    url = door(app, fresh_limits().login_limits, refused_unless_right)
+    assert [post(app, url, address=f"10.9.2.{n}", email="   ", password="x").status_code for n in range(5)] == [422] * 5
+    assert [post(app, url, address=f"10.9.3.{n}", password="x").status_code for n in range(5)] == [422] * 5
+
+
+def test_switched_off_the_account_limits_count_nothing(limited):  # type: ignore[no-untyped-def]
+    app = limited(RATELIMIT_ENABLED=False)
+    url = door(app, fresh_limits().login_limits, refused_unless_right)
+    assert [post(app, url, email="me@example.com", password="x").status_code for _ in range(8)] == [422] * 8
+
+
+def test_an_attempt_whose_view_failed_is_handed_back(limited):  # type: ignore[no-untyped-def]
+    """A login that broke before it checked anything is not a failed guess."""
+    broken = {"yes": True}
+
+    def answer():  # type: ignore[no-untyped-def]
+        if broken["yes"]:
+            raise RuntimeError("the database went away")
+        return refused_unless_right()
+
+    app = limited()
+    url = door(app, fresh_limits().login_limits, answer)
+    for n in range(4):
+        assert post(app, url, address=f"10.9.4.{n}", email="me@example.com", password="x").status_code == 500
+    broken["yes"] = False
+    for n in range(3):
+        assert post(app, url, address=f"10.9.5.{n}", email="me@example.com", password="x").status_code == 422
+    assert_too_many(post(app, url, address="10.9.6.1", email="me@example.com", password="right"))
