@@ -414,7 +414,7 @@ def test_an_account_lockout_says_when_its_window_ends(limited):  # type: ignore[
         for n in range(3):
             assert post(app, url, address=f"10.9.0.{n}", email="late@example.com", password="x").status_code == 422
         assert post(app, url, address="10.9.1.1", email="late@example.com").headers["Retry-After"] == "3590"
-    with time_machine.travel(hour + 3599, tick=False):  # never 0 while locked
+    with time_machine.travel(hour + 3599, tick=False):  # the last whole second: 1, not 0
         assert post(app, url, address="10.9.1.2", email="late@example.com").headers["Retry-After"] == "1"
     with time_machine.travel(hour + 3600, tick=False):
         assert post(app, url, address="10.9.1.3", email="late@example.com", password="right").status_code == 303
