@@ -589,3 +589,18 @@ def test_an_htmx_visitor_returns_to_the_page_they_were_on_only_if_it_is_ours(app
 
     assert response.status_code == 401
     assert parse_qs(urlsplit(response.headers["HX-Redirect"]).query).get("next") == ([kept] if kept else None)
+
+
+def test_a_session_that_turns_up_in_another_browser_stays_logged_in_but_is_no_longer_fresh(app, client, auth):
+    """Basic session protection: a changed browser (user agent) is not logged out (a phone switching
+    networks would be), but the session stops counting as a fresh login."""
+    user = make_user()
+    auth.login(user.email)
+    with client.session_transaction() as session:
+        assert session["_fresh"] is True
+
+    assert client.get("/book/", headers={"User-Agent": "Another browser/1.0"}).status_code == 200
+
+    with client.session_transaction() as session:
+        assert session["_fresh"] is False
+    assert logged_in_user_id(client) == user.session_token
