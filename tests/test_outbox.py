@@ -484,3 +484,20 @@ def test_the_message_id_is_in_the_domain_after_the_senders_last_at(make_app, smt
         assert outbox.deliver() == (1, 0)
     [received] = box.messages
     assert received["Message-ID"].split("@", 1)[1] == "riverside.example>"
+
+
+def test_a_cut_batch_sends_the_longest_waiting_messages_in_the_order_they_were_queued(mail_app):  # type: ignore[no-untyped-def]
+    """Oldest first, whether a message is due since long ago, just now, or was left by a dead deliverer."""
+    _, box = mail_app
+    first, second, third, fourth = queue(4)
+    now = utcnow()
+    with write_transaction():
+        for message_id, due in ((first, now - timedelta(minutes=1)), (second, now - timedelta(hours=2)),
+                                (fourth, now - timedelta(hours=3))):
+            db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message_id)
+                               .values(next_attempt_at=due))
+        db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == third)
+                           .values(status="sending", claim_token="dead", claimed_at=now - timedelta(hours=1)))
+    assert outbox.deliver(limit=3) == (3, 0)
+    assert [m["To"] for m in box.messages] == ["person0@example.com", "person1@example.com", "person2@example.com"]
+    assert [r.status for r in rows()] == ["sent", "sent", "sent", "queued"]
