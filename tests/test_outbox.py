@@ -501,3 +501,12 @@ def test_a_cut_batch_sends_the_longest_waiting_messages_in_the_order_they_were_q
     assert outbox.deliver(limit=3) == (3, 0)
     assert [m["To"] for m in box.messages] == ["person0@example.com", "person1@example.com", "person2@example.com"]
     assert [r.status for r in rows()] == ["sent", "sent", "sent", "queued"]
+
+
+def test_a_failure_keeps_at_most_2000_characters_of_its_error(mail_app):  # type: ignore[no-untyped-def]
+    _, box = mail_app
+    with write_transaction():
+        outbox.enqueue("x" * 2100 + "@example.com", "Too long", "Too long")
+    assert outbox.deliver() == (0, 1)
+    [row] = rows()
+    assert row.status == "queued" and len(row.last_error) == 2000 and row.last_error.startswith("SMTP")
