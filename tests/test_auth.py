@@ -9,9 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
+from flask import session as flask_session
 from flask_login import current_user
 
-from booking.auth.access import role_required, safe_next
+from booking.auth.access import leave, role_required, safe_next
 from booking.domain.roles import Role
 from booking.extensions import db
 from booking.models import OutboxMessage, User
@@ -612,3 +613,11 @@ def test_a_session_that_turns_up_in_another_browser_stays_logged_in_but_is_no_lo
     with client.session_transaction() as session:
         assert session["_fresh"] is False
     assert logged_in_user_id(client) == user.session_token
+
+
+@pytest.mark.parametrize(("level", "kind"), [("success", "success"), (None, "info")])
+def test_leaving_tells_the_message_in_its_kind(app, level, kind):  # type: ignore[no-untyped-def]
+    """A forced logout (a new password set, an account deleted) shows its message as a toast of its kind."""
+    with app.test_request_context("/auth/logout", method="POST"):
+        leave("Done.", level) if level else leave("Done.")
+        assert flask_session["_flashes"] == [(kind, "Done.")]
