@@ -8,7 +8,7 @@ copies the sources into its mutants/ folder there and mutates only those copies.
 written, so an interrupted run leaves nothing behind but the scratch folder (removed on exit, also on
 Ctrl-C or SIGTERM; build/ is git-ignored).
 
-Per module it prints the counts, the score killed / (total - equivalent), and every mutant that was not
+Per module it prints the counts, the score (killed + timeouts) / (total - equivalent), and every mutant that was not
 killed with its file:line and diff; the same goes to test-output/mutation/<module>.txt. Mutants listed in
 bench/mutation-equivalents.toml (changes no behaviour can show) are left out of the score, and an entry
 there that matches no mutant any more is reported as stale, so the list cannot quietly rot.
@@ -72,7 +72,14 @@ class Result:
     @property
     def score(self) -> float | None:
         counted = len(self.mutants) - self.equivalent
-        return None if counted == 0 else self.count("killed") / counted
+        return None if counted == 0 else self.detected / counted
+
+    @property
+    def detected(self) -> int:
+        """Killed, or stopped at the CPU-time limit: a mutant that makes a loop endless is noticed too (a
+        test run that never ends fails), so it counts as found, as Stryker and Cosmic Ray count it. The
+        limit is CPU time, not wall time, so a busy machine does not turn a slow survivor into one."""
+        return self.count("killed") + self.count("timeout")
 
 
 def status_of(code: int | None) -> str:
@@ -322,8 +329,8 @@ def report(result: Result) -> str:
         f"not checked {result.count('not checked')}"
     )
     out.append(
-        f"   score {'n/a' if score is None else f'{score:.1%}'} = killed / (mutants - equivalent)"
-        f" = {result.count('killed')} / {len(result.mutants) - result.equivalent}; {result.seconds:.0f} s"
+        f"   score {'n/a' if score is None else f'{score:.1%}'} = (killed + timeouts) / (mutants - equivalent)"
+        f" = {result.detected} / {len(result.mutants) - result.equivalent}; {result.seconds:.0f} s"
     )
     if result.equivalent:
         out.append(f"   {result.equivalent} mutant(s) left out as equivalent ({EQUIVALENTS.relative_to(ROOT)})")

@@ -71,6 +71,18 @@ def test_listed_equivalents_leave_the_score_and_an_entry_matching_nothing_is_sta
     assert "equivalent (excluded) 1" in report and "STALE" in report and "score 33.3%" in report
 
 
+def test_a_mutant_stopped_at_the_time_limit_counts_as_found_and_is_still_listed():
+    result = mutation.Result("m.py", [
+        _mutant("a", "killed", "if x > 1:", "if x >= 1:", 2),
+        _mutant("b", "timeout", "i += 1", "i += 0", 4),
+        _mutant("c", "survived", "return 0", "return 1", 6),
+        _mutant("d", "no tests", "return 2", "return 3", 8),
+    ])
+    assert result.score == 2 / 4
+    report = mutation.report(result)
+    assert "score 50.0%" in report and "[timeout]" in report and "[survived]" in report
+
+
 def test_an_equivalent_entry_whose_mutant_a_test_kills_is_reported_and_not_excluded():
     result = mutation.Result("m.py", [_mutant("a", "killed", "if x > 1:", "if x >= 1:", 2)])
     mutation.mark_equivalents(result, [{"module": "m.py", "line": 2, "original": "if x > 1:",
