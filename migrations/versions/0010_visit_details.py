@@ -1,0 +1,24 @@
+"""What a patient should bring, per service: shown on the confirmation page and in e-mails.
+
+Revision ID: 0010_visit_details
+Revises: 0009_intake_questions
+Create Date: 2026-12-01 22:20:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0010_visit_details'
+down_revision = '0009_intake_questions'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
