@@ -14,6 +14,7 @@ from booking.models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from booking.models.clinic import Provider, Service
+    from booking.models.intake import IntakeAnswer
     from booking.models.user import User
 
 STATUS_VALUES = ", ".join(f"'{s.value}'" for s in Status)
@@ -67,6 +68,9 @@ class Appointment(db.Model):
     )
     notes: Mapped[list[AppointmentNote]] = relationship(
         back_populates="appointment", cascade="all, delete-orphan", order_by="AppointmentNote.id"
+    )
+    intake_answers: Mapped[list[IntakeAnswer]] = relationship(
+        cascade="all, delete-orphan", order_by="(IntakeAnswer.position, IntakeAnswer.id)"
     )
 
     @property
