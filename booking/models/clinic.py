@@ -46,6 +46,9 @@ class Service(db.Model):
     duration_min: Mapped[int]
     price_cents: Mapped[int] = mapped_column(default=0)
     description: Mapped[str | None] = mapped_column(sa.Text)
+    #: What a patient should bring (a referral letter, their medication list): on the confirmation page
+    #: and in the patient's e-mails. Plain text, set by admins in the service editor.
+    what_to_bring: Mapped[str | None] = mapped_column(sa.Text)
     auto_approve: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
