@@ -16,7 +16,7 @@ from tests.conftest import PG_URL, build_app
 EXPECTED_TABLES = {
     "users", "patient_profiles", "specialties", "services", "providers", "provider_services",
     "working_hours", "time_off", "appointments", "appointment_events", "appointment_notes", "outbox",
-    "account_limit_counts", "intake_questions", "intake_answers",
+    "account_limit_counts", "intake_questions", "intake_answers", "provider_photos",
 }
 
 

@@ -3,6 +3,7 @@ from booking.models.appointment import Appointment, AppointmentEvent, Appointmen
 from booking.models.clinic import Provider, Service, Specialty, TimeOff, WorkingHours, provider_services
 from booking.models.intake import IntakeAnswer, IntakeKind, IntakeQuestion
 from booking.models.limits import AccountLimitCount
+from booking.models.media import ProviderPhoto
 from booking.models.outbox import MailStatus, OutboxMessage
 from booking.models.locking import ProviderNotFound, provider_transaction, write_transaction
 from booking.models.user import PatientProfile, User
@@ -20,6 +21,7 @@ __all__ = [
     "PatientProfile",
     "Provider",
     "ProviderNotFound",
+    "ProviderPhoto",
     "Service",
     "Specialty",
     "TimeOff",

@@ -85,6 +85,13 @@ class Provider(db.Model):
     years_experience: Mapped[int | None]
     fee_cents: Mapped[int | None]  # consultation fee, when it differs from the service price
     bio: Mapped[str | None] = mapped_column(sa.Text)
+    #: Languages spoken, as shown ("English, Polish"); `booking.services.provider_profiles` tidies what is typed.
+    languages: Mapped[str | None] = mapped_column(sa.String(200))
+    #: Where patients find the provider (a room, a branch); None: at the clinic's address (CLINIC_ADDRESS).
+    location: Mapped[str | None] = mapped_column(sa.String(200))
+    #: The SHA-256 of the photo in `provider_photos` (None: no photo, initials are shown), kept here so a
+    #: page builds the photo's address from the row it already has (see `booking.models.media`).
+    photo_hash: Mapped[str | None] = mapped_column(sa.String(64))
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: Rises with every change to what can be booked; open calendars compare it to stay current cheaply.
