@@ -99,7 +99,7 @@ def test_a_visitor_registers_is_asked_to_confirm_and_logs_in_after_confirming(ap
     assert logged_in_user_id(client) is None, "a confirmation link alone opens no session"
     assert client.post("/auth/login", data={"email": "new.patient@example.com", "password": NEW_PASSWORD}
                        ).headers["Location"] == "/book/"
-    assert client.get("/book/").status_code == 200
+    assert client.get("/me/appointments").status_code == 200
 
 
 def test_an_unconfirmed_account_cannot_log_in_and_is_answered_like_a_wrong_password(app, client):
@@ -202,7 +202,7 @@ def test_remember_me_sets_a_cookie_that_alone_keeps_the_user_logged_in(app, clie
 
     client.delete_cookie("session")
     assert client.get_cookie("session") is None
-    assert client.get("/book/").status_code == 200
+    assert client.get("/me/appointments").status_code == 200
 
 
 def test_without_remember_me_there_is_no_remember_cookie(app, client, auth):
@@ -236,7 +236,7 @@ def test_an_inactive_account_cannot_log_in_even_with_the_right_password(app, cli
     assert response.status_code == 422
     assert "This account has been switched off." in response.get_data(as_text=True)
     assert logged_in_user_id(client) is None
-    home = client.get("/book/")
+    home = client.get("/me/appointments")
     assert home.status_code == 302
     assert urlsplit(home.headers["Location"]).path == "/auth/login"
 
@@ -249,7 +249,7 @@ def test_an_account_switched_off_while_logged_in_loses_access(app, client, auth)
     user.active = False
     db.session.commit()
 
-    assert client.get("/book/").status_code == 302
+    assert client.get("/me/appointments").status_code == 302
 
 
 def test_login_follows_a_safe_next_link(app, client):
@@ -354,7 +354,7 @@ def test_logout_is_not_a_get(app, client, auth):
     auth.login(user.email)
 
     assert client.get("/auth/logout").status_code == 405
-    assert client.get("/book/").status_code == 200
+    assert client.get("/me/appointments").status_code == 200
 
 
 def test_logout_ends_the_session(app, client, auth):
@@ -366,7 +366,7 @@ def test_logout_ends_the_session(app, client, auth):
     assert response.status_code == 303
     assert response.headers["Location"] == "/auth/login"
     assert logged_in_user_id(client) is None
-    later = client.get("/book/")
+    later = client.get("/me/appointments")
     assert later.status_code == 302
     assert urlsplit(later.headers["Location"]).path == "/auth/login"
 
@@ -380,7 +380,7 @@ def test_logout_deletes_the_remember_cookie(app, client, auth):
 
     assert any(c.startswith("remember_token=;") for c in response.headers.getlist("Set-Cookie"))
     assert client.get_cookie("remember_token") is None
-    assert client.get("/book/").status_code == 302
+    assert client.get("/me/appointments").status_code == 302
 
 
 def test_a_remember_cookie_copied_before_logout_is_dead_after_it(app, client, auth):
@@ -390,14 +390,14 @@ def test_a_remember_cookie_copied_before_logout_is_dead_after_it(app, client, au
     stolen = client.get_cookie("remember_token").value
     thief = app.test_client()
     thief.set_cookie("remember_token", stolen)
-    assert thief.get("/book/").status_code == 200
+    assert thief.get("/me/appointments").status_code == 200
 
     auth.logout()
 
     thief_again = app.test_client()
     thief_again.set_cookie("remember_token", stolen)
-    assert thief_again.get("/book/").status_code == 302
-    assert thief.get("/book/").status_code == 302  # the thief's own session ended as well
+    assert thief_again.get("/me/appointments").status_code == 302
+    assert thief.get("/me/appointments").status_code == 302  # the thief's own session ended as well
 
 
 # --- secrets stay secret -------------------------------------------------------------------------
@@ -594,7 +594,7 @@ def test_a_visitor_comes_back_to_the_whole_address_of_a_gated_page(app, make_app
     ("http://[oops/", None),
 ])
 def test_an_htmx_visitor_returns_to_the_page_they_were_on_only_if_it_is_ours(app, client, current_url, kept):  # type: ignore[no-untyped-def]
-    response = client.get("/book/", headers={**HTMX, "HX-Current-URL": current_url})
+    response = client.get("/me/appointments", headers={**HTMX, "HX-Current-URL": current_url})
 
     assert response.status_code == 401
     assert parse_qs(urlsplit(response.headers["HX-Redirect"]).query).get("next") == ([kept] if kept else None)
@@ -608,7 +608,7 @@ def test_a_session_that_turns_up_in_another_browser_stays_logged_in_but_is_no_lo
     with client.session_transaction() as session:
         assert session["_fresh"] is True
 
-    assert client.get("/book/", headers={"User-Agent": "Another browser/1.0"}).status_code == 200
+    assert client.get("/me/appointments", headers={"User-Agent": "Another browser/1.0"}).status_code == 200
 
     with client.session_transaction() as session:
         assert session["_fresh"] is False

@@ -303,7 +303,7 @@ def test_the_error_page_still_renders_after_a_failed_database_write(app, failing
 
 def test_an_anonymous_htmx_request_is_sent_to_login_by_hx_redirect(app, client):
     """A 302 would be followed by the XHR and the login page swapped into a fragment."""
-    response = client.get("/book/", headers=HTMX)
+    response = client.get("/me/appointments", headers=HTMX)
 
     assert response.status_code == 401
     target = urlsplit(response.headers["HX-Redirect"])
@@ -322,7 +322,7 @@ def test_an_anonymous_htmx_request_is_sent_to_login_by_hx_redirect(app, client):
 def test_after_an_htmx_login_redirect_the_user_returns_to_their_page(app, client, current_url, expected_next):
     """htmx asked for a fragment; the page to come back to is the one in HX-Current-URL, if it is ours."""
     headers = {**HTMX, **({"HX-Current-URL": current_url} if current_url else {})}
-    response = client.get("/book/", headers=headers)
+    response = client.get("/me/appointments", headers=headers)
 
     assert response.status_code == 401
     query = parse_qs(urlsplit(response.headers["HX-Redirect"]).query)
@@ -378,7 +378,7 @@ def test_control_characters_are_refused_before_they_reach_the_database(app, clie
 
 
 def test_a_malformed_current_url_header_is_ignored(app, client):
-    response = client.get("/book/", headers={**HTMX, "HX-Current-URL": "http://[oops/"})
+    response = client.get("/me/appointments", headers={**HTMX, "HX-Current-URL": "http://[oops/"})
 
     assert response.status_code == 401
     assert "next=" not in response.headers["HX-Redirect"]

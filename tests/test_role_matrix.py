@@ -59,12 +59,13 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("account.export", "GET"): statuses(LOGIN, 200, 200, 200),
     ("account.delete", "GET"): PATIENTS_ONLY,  # staff accounts are closed by an admin
     ("account.delete", "POST"): statuses(LOGIN, 422, 403, 403),  # no password given
-    ("patient.providers", "GET"): PATIENTS_ONLY,
+    ("patient.providers", "GET"): PUBLIC,  # free times only: anyone looks before registering
     ("patient.appointments", "GET"): PATIENTS_ONLY,
     ("patient.appointment", "GET"): PATIENTS_ONLY,  # the patient's own; another's is tested below
-    ("patient.calendar_page", "GET"): PATIENTS_ONLY,
-    ("patient.slots", "GET"): PATIENTS_ONLY,
-    ("patient.confirm", "GET"): statuses(LOGIN, 422, 403, 403),  # the sample start is beyond the horizon
+    ("patient.calendar_page", "GET"): PUBLIC,
+    ("patient.slots", "GET"): PUBLIC,
+    # The sample start is beyond the horizon; a visitor is asked for an account on this step, staff never book.
+    ("patient.confirm", "GET"): statuses(422, 422, 403, 403),
     ("patient.book", "POST"): statuses(LOGIN, 422, 403, 403),  # an empty form
     ("patient.cancel", "GET"): PATIENTS_ONLY,
     ("patient.cancel", "POST"): statuses(LOGIN, 303, 403, 403),  # no reason needed: it cancels

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, abort, flash, redirect, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 from booking import htmx
@@ -80,6 +80,33 @@ def role_required(*roles: Role) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def public_page(view: F) -> F:
+    """Let anyone in, with or without an account: the directory, calendars and slot lists show free
+    times only, so that a visitor sees them before being asked to register.
+
+    A visitor without an account gets an answer that sets no cookie (no CSRF token is put in the page:
+    nothing on it posts) and carries a weak ETag of its body, so that a browser or a cache in front asks
+    again with If-None-Match and gets a 304 while nothing changed. The hash is of what was rendered, so
+    it can never hold a stale time: any change to the free times, the provider or the page's code gives
+    another body. Logged-in users get the page as before, uncached.
+    """
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user.is_authenticated:
+            return view(*args, **kwargs)
+        g.cookieless = True
+        response = current_app.make_response(view(*args, **kwargs))
+        if request.method in ("GET", "HEAD") and response.status_code == 200 and not response.is_streamed:
+            response.add_etag(weak=True)
+            response.headers["Cache-Control"] = "no-cache"  # may be kept, but asked about again each time
+            response.make_conditional(request)
+        return response
+
+    wrapped.allowed_roles = None  # type: ignore[attr-defined]  # everyone, visitors included
+    return wrapped  # type: ignore[return-value]
 
 
 def leave(message: str, level: str = "info"):  # type: ignore[no-untyped-def]

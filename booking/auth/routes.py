@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user
@@ -71,25 +72,29 @@ def register():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(home_url(current_user), 303)
     form = RegisterForm()
+    # Registering on the way to a booking (the confirm step's form): the e-mails' links lead back there.
+    next_url = safe_next(request.args.get("next"))
     if form.validate_on_submit():
         try:
             accounts.register_patient(
                 full_name=form.full_name.data, email=form.email.data, password=form.password.data,
-                phone=form.phone.data, send_verification=send_verification, warn_owner=warn_owner,
+                phone=form.phone.data, send_verification=partial(send_verification, next_url=next_url),
+                warn_owner=partial(warn_owner, next_url=next_url),
             )
         except ServiceError as error:
             attach_error(form, error)
         else:
             security_event("registration", "registration asked for", account=fingerprint(form.email.data))
-            return htmx.go(url_for("auth.check_email"))
+            return htmx.go(url_for("auth.check_email", next=next_url))
     status = 422 if form.is_submitted() else 200
-    return htmx.render("auth/register.html", "auth/_register_form.html", status, form=form)
+    return htmx.render("auth/register.html", "auth/_register_form.html", status, form=form, next_url=next_url)
 
 
 @bp.get("/register/check-email")
 def check_email():  # type: ignore[no-untyped-def]
     """Where every registration leads, whether the address was new or had an account."""
-    return render_template("auth/check_email.html", hours=current_app.config["EMAIL_VERIFY_HOURS"])
+    return render_template("auth/check_email.html", hours=current_app.config["EMAIL_VERIFY_HOURS"],
+                           next_url=safe_next(request.args.get("next")))
 
 
 @bp.get("/verify/<token>")
@@ -110,7 +115,7 @@ def verify(token: str):  # type: ignore[no-untyped-def]
     # a link opened by whoever it reaches (a mail scanner, someone else) never opens a session.
     session[CONFIRMED_EMAIL_KEY] = user.email
     flash("Log in with your password to continue.", "info")
-    return redirect(url_for("auth.login"), 303)
+    return redirect(url_for("auth.login", next=safe_next(payload.get("next"))), 303)
 
 
 @bp.post("/verify/resend")
@@ -125,19 +130,24 @@ def resend_verification():  # type: ignore[no-untyped-def]
     return redirect(home_url(current_user), 303)
 
 
-def send_verification(user: User) -> None:
-    """Queue the confirmation e-mail (inside the caller's transaction)."""
-    notify.verify_email(user, _verify_link(user))
+def send_verification(user: User, next_url: str | None = None) -> None:
+    """Queue the confirmation e-mail (inside the caller's transaction). `next_url`, a path inside the
+    app such as the confirm step of a chosen time, is where the link leads after logging in."""
+    notify.verify_email(user, _verify_link(user, next_url))
 
 
-def warn_owner(user: User) -> None:
-    """Queue the e-mail telling an address's owner that someone tried to register with it."""
-    notify.registration_attempt(user, public_url("auth.login"), public_url("auth.forgot_password"),
-                                None if user.email_verified else _verify_link(user))
+def warn_owner(user: User, next_url: str | None = None) -> None:
+    """Queue the e-mail telling an address's owner that someone tried to register with it. Most often
+    that is the owner, who forgot the account: its login link leads back to where they were going."""
+    notify.registration_attempt(user, public_url("auth.login", next=next_url), public_url("auth.forgot_password"),
+                                None if user.email_verified else _verify_link(user, next_url))
 
 
-def _verify_link(user: User) -> str:
-    return public_url("auth.verify", token=make_token("verify-email", {"id": user.id, "email": user.email}))
+def _verify_link(user: User, next_url: str | None = None) -> str:
+    payload: dict[str, object] = {"id": user.id, "email": user.email}
+    if next_url:
+        payload["next"] = next_url
+    return public_url("auth.verify", token=make_token("verify-email", payload))
 
 
 RESET_SENT = ("If an account uses that address, we sent it a link to choose a new password. "

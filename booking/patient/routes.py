@@ -9,12 +9,13 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user
 
 from booking import htmx
-from booking.auth.access import role_required
+from booking.auth.access import public_page, role_required
+from booking.auth.forms import LoginForm, RegisterForm
 from booking.ratelimit import booking_limits
 from booking.domain.availability import Problem, check_start
 from booking.domain.roles import Role
 from booking.domain.status import HOLDS_TIME
-from booking.extensions import db
+from booking.extensions import db, login_manager
 from booking.forms import attach_error
 from booking.models import Appointment, Provider, Service, Specialty, User
 from booking.models.queries import active_providers, contains
@@ -35,12 +36,13 @@ from booking.services.availability import (
 from booking.services.errors import NotFound, ServiceError
 from booking.views import paginate
 
+STAFF_DO_NOT_BOOK = "Appointments are booked with a patient account; staff and admin accounts cannot book."
 PROVIDERS_PER_PAGE = 12
 SEARCH_MAX = 100
 
 
 @bp.get("/book/")
-@role_required(Role.PATIENT)
+@public_page
 def providers():  # type: ignore[no-untyped-def]
     specialty_id = params.positive_id(params.single("specialty"), "specialty")
     service_id = params.positive_id(params.single("service"), "service")
@@ -68,7 +70,7 @@ def providers():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/book/<id:provider_id>")
-@role_required(Role.PATIENT)
+@public_page
 def calendar_page(provider_id: int):  # type: ignore[no-untyped-def]
     provider, service, reschedule = _booking_subject(provider_id)
     selected = params.day(params.single("date"))
@@ -91,7 +93,7 @@ def calendar_page(provider_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/book/<id:provider_id>/slots")
-@role_required(Role.PATIENT)
+@public_page
 def slots(provider_id: int):  # type: ignore[no-untyped-def]
     provider, service, reschedule = _booking_subject(provider_id)
     selected = params.day(params.single("date"))
@@ -110,9 +112,14 @@ def slots(provider_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/book/<id:provider_id>/confirm")
-@role_required(Role.PATIENT)
 def confirm(provider_id: int):  # type: ignore[no-untyped-def]
-    """The confirm step: what, with whom, when, for how much; the POST re-checks all of it."""
+    """The confirm step: what, with whom, when, for how much; the POST re-checks all of it.
+
+    A visitor without an account is asked for one here, at the end, with the chosen time in view: the
+    login and registration forms on this page come back to it. Staff and admin accounts do not book.
+    """
+    if current_user.is_authenticated and not current_user.has_role(Role.PATIENT):
+        abort(403, STAFF_DO_NOT_BOOK)
     provider, service, reschedule = _booking_subject(provider_id)
     raw_start = params.single("start")
     wall = params.wall_start(raw_start)
@@ -126,8 +133,13 @@ def confirm(provider_id: int):  # type: ignore[no-untyped-def]
         return calendar.answer_with_slots(provider.id, service.id, wall.date(), problem.value,
                                           409 if problem is Problem.TAKEN else 422, reschedule)
     form = BookingForm(formdata=None, service_id=service.id, start=raw_start)
+    account: dict[str, object] = {}
+    if not current_user.is_authenticated:
+        # The forms come back here (a whole page, so not the fragment's own address) with the time chosen.
+        here = url_for("patient.confirm", provider_id=provider.id, service=service.id, start=raw_start)
+        account = dict(login_form=LoginForm(formdata=None), register_form=RegisterForm(formdata=None), next_url=here)
     return htmx.render("patient/confirm.html", "patient/_confirm.html", provider=provider, service=service,
-                       start=start, form=form, reschedule=reschedule, focus=htmx.wants_fragment())
+                       start=start, form=form, reschedule=reschedule, focus=htmx.wants_fragment(), **account)
 
 
 @bp.post("/book/<id:provider_id>")
@@ -193,6 +205,8 @@ def _booking_subject(provider_id: int) -> tuple[ProviderInfo, ServiceInfo, Appoi
     provider = _bookable_provider(provider_id)
     reschedule = None
     reschedule_id = params.positive_id(params.single("reschedule"), "appointment")
+    if reschedule_id is not None and not current_user.is_authenticated:
+        abort(login_manager.unauthorized())  # moving an appointment is the patient's own business
     if reschedule_id is not None:
         reschedule = db.session.get(Appointment, reschedule_id)
         if (reschedule is None or reschedule.patient_id != current_user.id
