@@ -55,6 +55,7 @@ def _migrations_dir() -> str:
 def register_blueprints(app: Flask) -> None:
     from booking.account import bp as account_bp
     from booking.admin import manage  # noqa: F401  (adds its views to the admin blueprint)
+    from booking.admin import intake  # noqa: F401  (the service editor's intake questions)
     from booking.admin.routes import bp as admin_bp
     from booking.auth.routes import bp as auth_bp
     from booking.health import bp as health_bp

@@ -11,6 +11,7 @@ from booking.domain.roles import Role
 from booking.domain.status import Status
 from booking.extensions import db
 from booking.models import Appointment, AppointmentNote, PatientProfile, User, write_transaction
+from booking.services import intake
 from booking.services.reminders import queue_due_reminders
 from tests.booking_helpers import booking_form, everyday_provider, wall
 from tests.factories import DEFAULT_PASSWORD, make_appointment, make_user
@@ -186,8 +187,11 @@ def test_deleting_the_account_leaves_no_personal_data_in_any_table(mail_app):  #
                                    "date_of_birth": "1980-02-03", "address": "7 Quuxley Lane",
                                    "emergency_contact_name": "Marigold Quux", "emergency_contact_phone": "+44 7700 900999",
                                    "blood_group": "AB-", "medical_notes": "Allergic to quuxicillin"})
-    # A request with a reason (mail to both sides), one approved later, one in the past with notes.
-    assert client.post(f"/book/{provider.id}", data=booking_form(provider, wall(3, 10), "Quux knee")).status_code == 303
+    # A request with a reason and an intake answer (mail to both sides), one approved later, one in the
+    # past with notes.
+    question = intake.add_question(admin.id, provider.services[0].id, intake.QuestionFields("Allergies?", "short_text"))
+    assert client.post(f"/book/{provider.id}", data=booking_form(provider, wall(3, 10), "Quux knee", **{
+        question.field_name: "Quuxberry pollen"})).status_code == 303
     assert client.post(f"/book/{other_provider.id}", data=booking_form(other_provider, wall(4, 10), "Scabbard itch")).status_code == 303
     past = make_appointment(patient=patient, provider=provider, status=Status.COMPLETED,
                             start_at=datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=30))

@@ -71,7 +71,7 @@ def appointments_csv():  # type: ignore[no-untyped-def]
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(["id", "start", "end", "time zone", "status", "patient", "patient e-mail", "patient phone",
-                         "provider", "service", "reason", "created"])
+                         "provider", "service", "reason", "created", "intake answers"])
         yield "\ufeff" + buffer.getvalue()
         for a in db.session.scalars(query):
             buffer.seek(0)
@@ -80,7 +80,8 @@ def appointments_csv():  # type: ignore[no-untyped-def]
             writer.writerow([a.id, to_zone(a.start_at, zone).isoformat(), to_zone(a.end_at, zone).isoformat(), zone,
                              a.status, *map(_spreadsheet_safe, [
                                  a.patient.full_name, a.patient.email, a.patient.phone or "", a.provider.name,
-                                 a.service.name, a.reason or ""]), a.created_at.isoformat()])
+                                 a.service.name, a.reason or ""]), a.created_at.isoformat(),
+                             _spreadsheet_safe(_answers_cell(a))])
             yield buffer.getvalue()
 
     response = Response(stream_with_context(rows()), mimetype="text/csv")
@@ -132,6 +133,11 @@ def _choices() -> dict:  # type: ignore[type-arg]
                                    .options(selectinload(Provider.user)).order_by(User.full_name)).all()
     specialties = db.session.scalars(sa.select(Specialty).order_by(Specialty.name)).all()
     return {"providers": providers, "specialties": specialties}
+
+
+def _answers_cell(appointment: Appointment) -> str:
+    """Each intake answer on a line of its own, after the question as it was asked."""
+    return "\n".join(f"{a.question}: {a.answer}" for a in appointment.intake_answers)
 
 
 def _spreadsheet_safe(text: str) -> str:

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from booking.extensions import db
 from booking.models.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from booking.models.clinic import Service
 
 
 class IntakeKind(StrEnum):
@@ -30,6 +34,8 @@ class IntakeKind(StrEnum):
 
 
 KIND_VALUES = ", ".join(f"'{k.value}'" for k in IntakeKind)
+#: Form fields that answer a question are named this and the question's id.
+FIELD_PREFIX = "intake-"
 PROMPT_MAX = 200
 #: The longest answer any kind takes (a long text); each kind's own limit is in booking.services.intake.
 ANSWER_MAX = 2000
@@ -55,10 +61,22 @@ class IntakeQuestion(db.Model):
     choices: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    #: Declared from this side (with `Service.intake_questions` as its backref), so the service's model
+    #: stays as it is: the service editor reads a service's questions in their order.
+    service: Mapped[Service] = relationship(backref=backref(
+        "intake_questions", order_by="(IntakeQuestion.position, IntakeQuestion.id)", passive_deletes=True))
+
+    @property
+    def options(self) -> list[tuple[str, str]]:
+        """(value sent, words shown) of each answer offered, for the kinds that offer some."""
+        if self.kind == IntakeKind.YES_NO:
+            return [("yes", "Yes"), ("no", "No")]
+        return [(choice, choice) for choice in self.choices]
+
     @property
     def field_name(self) -> str:
         """The form field that carries its answer."""
-        return f"intake-{self.id}"
+        return f"{FIELD_PREFIX}{self.id}"
 
 
 class IntakeAnswer(db.Model):

@@ -50,11 +50,12 @@ def pending_count(user: User) -> int:
 
 
 def appointment_details() -> list:  # type: ignore[type-arg]
-    """Eager loads for showing an appointment with its people and service."""
+    """Eager loads for showing an appointment with its people, service and intake answers."""
     return [
         selectinload(Appointment.patient),
         selectinload(Appointment.provider).selectinload(Provider.user),
         selectinload(Appointment.service),
+        selectinload(Appointment.intake_answers),
     ]
 
 

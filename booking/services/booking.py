@@ -1,6 +1,7 @@
 """Booking, cancelling and moving appointments: each one serialising transaction per provider."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ from booking.models import Appointment, AppointmentEvent, Provider, ProviderNotF
 from booking.models.appointment import REASON_MAX
 from booking.models.types import utcnow
 from booking.services.availability import busy_time, day_bounds, provider_info, rules_for
-from booking.services import notify
+from booking.services import intake, notify
 from booking.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 SLOT_TAKEN = Problem.TAKEN.value
@@ -35,11 +36,14 @@ class Booked:
     status: Status
 
 
-def book_appointment(patient_id: int, provider_id: int, service_id: int, wall_start: datetime, reason: str | None) -> Booked:
+def book_appointment(patient_id: int, provider_id: int, service_id: int, wall_start: datetime, reason: str | None,
+                     answers: Mapping[int, str] | None = None) -> Booked:
     """Book `wall_start` (naive, the provider's local time) for the patient, or say exactly why not.
 
     Everything is checked again under the provider's lock: who may book, what may be booked, that the
-    start is a free slot by every rule, and that the patient is not elsewhere at that time.
+    start is a free slot by every rule, and that the patient is not elsewhere at that time. `answers`
+    (question id -> text) answer the service's intake questions; they are stored in the same
+    transaction, so a refused or lost booking keeps none of them.
     """
     reason = _clean_reason(reason)
     try:
@@ -47,6 +51,7 @@ def book_appointment(patient_id: int, provider_id: int, service_id: int, wall_st
             if not (provider.active and provider.user.active):
                 raise NotFound(PROVIDER_UNAVAILABLE)
             service = _offered_service(provider, service_id)
+            kept_answers = intake.checked_answers(intake.questions_for(service.id), answers or {})
             patient = _lock_patient(patient_id)
             start = _free_start(provider, service, wall_start)
             end = start + timedelta(minutes=service.duration_min)
@@ -55,7 +60,7 @@ def book_appointment(patient_id: int, provider_id: int, service_id: int, wall_st
             status = Status.APPROVED if service.auto_approve else Status.PENDING
             appointment = Appointment(
                 patient_id=patient.id, provider_id=provider.id, service_id=service.id,
-                start_at=start, end_at=end, status=status.value, reason=reason,
+                start_at=start, end_at=end, status=status.value, reason=reason, intake_answers=kept_answers,
             )
             appointment.events.append(
                 AppointmentEvent(actor_id=patient.id, kind="created", to_status=status.value, to_start_at=start)

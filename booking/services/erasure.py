@@ -3,8 +3,9 @@
 Kept: the account row (appointments and their audit trail point at it), with no name, address,
 e-mail or password left on it, and every appointment's provider, service, times and statuses.
 Erased: the profile, every free text on their appointments (the patient's reasons, the reasons given
-for changes, the notes, which may name or describe the person), and every e-mail to them or about their
-appointments. Future appointments are cancelled first, and their providers told without a name.
+for changes, the notes, which may name or describe the person, the answers to intake questions), and
+every e-mail to them or about their appointments. Future appointments are cancelled first, and their
+providers told without a name.
 All of it is one transaction: either the person is gone entirely, or nothing changed.
 """
 from __future__ import annotations
@@ -16,7 +17,16 @@ import sqlalchemy as sa
 from booking.domain.roles import Role
 from booking.domain.status import HOLDS_TIME, Status
 from booking.extensions import db
-from booking.models import Appointment, AppointmentEvent, AppointmentNote, OutboxMessage, Provider, User, write_transaction
+from booking.models import (
+    Appointment,
+    AppointmentEvent,
+    AppointmentNote,
+    IntakeAnswer,
+    OutboxMessage,
+    Provider,
+    User,
+    write_transaction,
+)
 from booking.models.types import utcnow
 from booking.models.user import new_session_token
 from booking.services import notify
@@ -121,6 +131,8 @@ def _erase_traces(user: User) -> None:
     session.execute(sa.update(AppointmentEvent).where(AppointmentEvent.appointment_id.in_(theirs))
                     .values(reason=None), execution_options={"synchronize_session": "fetch"})
     session.execute(sa.delete(AppointmentNote).where(AppointmentNote.appointment_id.in_(theirs)),
+                    execution_options={"synchronize_session": "fetch"})
+    session.execute(sa.delete(IntakeAnswer).where(IntakeAnswer.appointment_id.in_(theirs)),
                     execution_options={"synchronize_session": "fetch"})
     session.execute(sa.delete(OutboxMessage).where(sa.or_(
         OutboxMessage.user_id == user.id, OutboxMessage.recipient == user.email,

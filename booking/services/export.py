@@ -2,6 +2,7 @@
 
 Times are ISO 8601 in UTC, each with the provider's zone and the local time as the clinic showed it.
 Notes are included only when they were shared with the patient; private staff notes are the clinic's.
+Intake answers come with the question as it was asked when booking.
 """
 from __future__ import annotations
 
@@ -70,6 +71,7 @@ def _appointment(appointment: Appointment) -> dict[str, Any]:
             for e in appointment.events
         ],
         "shared_notes": [{"at": _iso(n.created_at), "text": n.body} for n in appointment.notes if n.visible_to_patient],
+        "intake_answers": [{"question": a.question, "answer": a.answer} for a in appointment.intake_answers],
     }
 
 
