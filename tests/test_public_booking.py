@@ -205,3 +205,24 @@ def test_a_visitor_who_posts_a_booking_or_asks_to_move_one_is_sent_to_log_in(cli
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(Appointment.id))) == 1
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 2
+
+
+def test_a_directory_card_offers_the_first_three_free_times_each_opening_the_confirm_step(client, auth, app):  # type: ignore[no-untyped-def]
+    """Two clicks from the directory to a sent request: the time on the card, then the confirm button."""
+    provider = everyday_provider(min_notice_min=0)
+    for days_ahead in (0, 1):  # today and tomorrow fully booked: the first free times are the day after
+        for half_hour in range(16):
+            start = wall(days_ahead, 9 + half_hour // 2, 30 * (half_hour % 2))
+            make_appointment(provider=provider, start_at=datetime.fromisoformat(start).replace(tzinfo=ZoneInfo(ZONE)))
+    first_three = [wall(2, 9), wall(2, 9, 30), wall(2, 10)]
+    html = client.get("/book/").get_data(as_text=True)
+    card = html[html.index(f'data-provider-id="{provider.id}"'):]
+    assert re.findall(r'data-slot-start="([^"]+)"', card) == first_three
+    hrefs = re.findall(r'<a class="button button-small" data-slot-start="[^"]+"\s+href="([^"]+)"', card)
+    assert [h.replace("&amp;", "&") for h in hrefs] == [confirm_path(provider, start) for start in first_three]
+
+    patient = make_user(Role.PATIENT)
+    auth.login(patient.email)
+    step = client.get(hrefs[1].replace("&amp;", "&"))  # click 1: the time
+    assert step.status_code == 200 and 'name="reason"' in step.get_data(as_text=True)
+    assert client.post(f"/book/{provider.id}", data=booking_form(provider, first_three[1])).status_code == 303  # click 2

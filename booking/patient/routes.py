@@ -29,7 +29,7 @@ from booking.services.availability import (
     busy_time,
     day_bounds,
     load_provider_info,
-    next_free_day,
+    first_free_times,
     provider_info,
     rules_for,
 )
@@ -60,7 +60,7 @@ def providers():  # type: ignore[no-untyped-def]
     for provider in page.items:
         info = provider_info(provider)
         service = info.service(service_id) or info.service(None)
-        cards.append((provider, service, next_free_day(info, service, now) if service else None))
+        cards.append((provider, service, first_free_times(info, service, now) if service else []))
     context = dict(
         page=page, cards=cards, specialty_id=specialty_id, service_id=service_id, q=q,
         specialties=db.session.scalars(sa.select(Specialty).order_by(Specialty.name)).all(),
@@ -158,8 +158,7 @@ def book(provider_id: int):  # type: ignore[no-untyped-def]
         form.start.errors = [*form.start.errors, Problem.NOT_A_TIME.value]
         return _invalid_booking(form, provider)
     try:
-        booked = booking.book_appointment(current_user.id, provider.id, service_id, wall, form.reason.data,
-                                          form.intake_answers)
+        booked = booking.book_appointment(current_user.id, provider.id, service_id, wall, form.reason.data)
     except booking.SlotTaken as error:
         return calendar.answer_with_slots(provider.id, service_id, wall.date(), error.message, 409)
     except NotFound as error:

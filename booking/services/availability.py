@@ -174,15 +174,18 @@ def slots_between(
     return free_slots(rules_for(provider, service), first_day, last_day, now, appointments, time_off)
 
 
-def next_free_day(provider: ProviderInfo, service: ServiceInfo, now: datetime) -> tuple[date, int] | None:
-    """The first local day with a free slot within the horizon, and how many slots it has."""
+def first_free_times(provider: ProviderInfo, service: ServiceInfo, now: datetime, count: int = 3) -> list[datetime]:
+    """The first `count` free slots within the horizon, in the provider's zone, earliest first; fewer
+    when the horizon holds fewer. Searched two weeks at a time, so a busy provider costs one query."""
     rules = rules_for(provider, service)
     day = now.astimezone(ZoneInfo(provider.timezone)).date()
     last = rules.last_bookable_day(now)
-    while day <= last:
+    found: list[datetime] = []
+    while day <= last and len(found) < count:
         chunk_end = min(day + timedelta(days=13), last)
-        for found, slots in slots_between(provider, service, day, chunk_end, now).items():
-            if slots:
-                return found, len(slots)
+        for _, slots in sorted(slots_between(provider, service, day, chunk_end, now).items()):
+            found.extend(slots[:count - len(found)])
+            if len(found) == count:
+                break
         day = chunk_end + timedelta(days=1)
-    return None
+    return found
