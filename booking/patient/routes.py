@@ -158,7 +158,8 @@ def book(provider_id: int):  # type: ignore[no-untyped-def]
         form.start.errors = [*form.start.errors, Problem.NOT_A_TIME.value]
         return _invalid_booking(form, provider)
     try:
-        booked = booking.book_appointment(current_user.id, provider.id, service_id, wall, form.reason.data)
+        booked = booking.book_appointment(current_user.id, provider.id, service_id, wall, form.reason.data,
+                                          form.intake_answers)
     except booking.SlotTaken as error:
         return calendar.answer_with_slots(provider.id, service_id, wall.date(), error.message, 409)
     except NotFound as error:
