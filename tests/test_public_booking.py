@@ -3,7 +3,7 @@ for one at the confirm step, which the login and registration forms come back to
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -226,3 +226,18 @@ def test_a_directory_card_offers_the_first_three_free_times_each_opening_the_con
     step = client.get(hrefs[1].replace("&amp;", "&"))  # click 1: the time
     assert step.status_code == 200 and 'name="reason"' in step.get_data(as_text=True)
     assert client.post(f"/book/{provider.id}", data=booking_form(provider, first_three[1])).status_code == 303  # click 2
+
+
+def test_a_calendar_opens_on_its_first_day_with_free_times_with_those_times_listed(client, app):  # type: ignore[no-untyped-def]
+    provider = everyday_provider(min_notice_min=0)
+    for days_ahead in (0, 1):
+        for half_hour in range(16):
+            start = wall(days_ahead, 9 + half_hour // 2, 30 * (half_hour % 2))
+            make_appointment(provider=provider, start_at=datetime.fromisoformat(start).replace(tzinfo=ZoneInfo(ZONE)))
+    html = client.get(f"/book/{provider.id}?service={provider.services[0].id}").get_data(as_text=True)
+    assert re.search(rf'aria-selected="true">\s*<a id="day-{local_day(2).isoformat()}"', html)
+    assert len(re.findall(r'aria-selected="true"', html)) == 1
+    assert re.findall(r'data-slot-start="([^"]+)"', html)[:2] == [wall(2, 9), wall(2, 9, 30)]
+    later = (local_day(2).replace(day=1) + timedelta(days=40)).replace(day=1)
+    other_month = client.get(f"/book/{provider.id}?service={provider.services[0].id}&month={later:%Y-%m}")
+    assert 'aria-selected="true"' not in other_month.get_data(as_text=True), "a month asked for is shown as it is"

@@ -174,7 +174,8 @@ def slots_between(
     return free_slots(rules_for(provider, service), first_day, last_day, now, appointments, time_off)
 
 
-def first_free_times(provider: ProviderInfo, service: ServiceInfo, now: datetime, count: int = 3) -> list[datetime]:
+def first_free_times(provider: ProviderInfo, service: ServiceInfo, now: datetime, count: int = 3,
+                     ignore_appointment_id: int | None = None) -> list[datetime]:
     """The first `count` free slots within the horizon, in the provider's zone, earliest first; fewer
     when the horizon holds fewer. Searched two weeks at a time, so a busy provider costs one query."""
     rules = rules_for(provider, service)
@@ -183,7 +184,7 @@ def first_free_times(provider: ProviderInfo, service: ServiceInfo, now: datetime
     found: list[datetime] = []
     while day <= last and len(found) < count:
         chunk_end = min(day + timedelta(days=13), last)
-        for _, slots in sorted(slots_between(provider, service, day, chunk_end, now).items()):
+        for _, slots in sorted(slots_between(provider, service, day, chunk_end, now, ignore_appointment_id).items()):
             found.extend(slots[:count - len(found)])
             if len(found) == count:
                 break
