@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from booking.domain.roles import Role
 from booking.domain.status import Status
 from booking.extensions import db
-from booking.models import AppointmentNote, OutboxMessage, TimeOff, User, WorkingHours
+from booking.models import AppointmentNote, IntakeAnswer, IntakeQuestion, OutboxMessage, TimeOff, User, WorkingHours
 from booking.services.accounts import password_fingerprint
 from booking.services.tokens import make_token
 from tests.booking_helpers import ZONE, everyday_provider, local_day, wall
@@ -133,6 +133,14 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("admin.activate", "POST"): Access(ADMINS, {"user_id": "former_colleague"}, owner_status=303),
     ("admin.outbox_retry", "POST"): Access(ADMINS, {"message_id": "failed_mail"}, owner_status=303),
 }
+    # The service editor's intake questions (removing comes last: the others change the question first).
+    ("admin.add_question", "POST"): Access(ADMINS, {"service_id": "service"}, owner_status=303, form=lambda s: {
+        "prompt": "Any allergies?", "kind": "short_text"}),
+    ("admin.edit_question", "POST"): Access(ADMINS, {"question_id": "question"}, owner_status=303, form=lambda s: {
+        "prompt": "Which medicines, and how often?", "kind": "long_text", "required": "yes"}),
+    ("admin.move_question", "POST"): Access(ADMINS, {"question_id": "question"}, owner_status=303,
+                                            form=lambda s: {"direction": "down"}),
+    ("admin.delete_question", "POST"): Access(ADMINS, {"question_id": "question"}, owner_status=303),
 
 #: Routes whose argument is a secret rather than an id: the token is the key, whoever is logged in.
 TOKEN_ROUTES = {
@@ -208,14 +216,20 @@ def build_side(name: str, patient: User, staff: User, admin: User, other: str) -
                            body=f"Private: {surname} is allergic to penicillin")
     mail = OutboxMessage(recipient=patient.email, user_id=patient.id, subject="Your appointment",
                          text_body=f"Dear {patient.full_name}", status="failed", attempts=6, last_error="refused")
-    db.session.add_all([away, note, mail])
+    question = IntakeQuestion(service_id=provider.services[0].id, kind="short_text", prompt="Which medicines?")
+    db.session.add_all([away, note, mail, question])
+    db.session.flush()
+    answer = IntakeAnswer(appointment_id=side.ids["pending"], question_id=question.id, position=0, kind="short_text",
+                          question=question.prompt, answer=f"{surname} takes warfarin daily")
+    db.session.add(answer)
     db.session.commit()
     former = make_user(Role.STAFF, full_name=f"Former colleague {name.upper()}", active=False)
     side.ids.update(provider=provider.id, service=provider.services[0].id, specialty=provider.specialty_id,
                     patient=patient.id, staff=staff.id, time_off=away.id, failed_mail=mail.id,
-                    former_colleague=former.id)
+                    former_colleague=former.id, question=question.id)
     side.secrets = {
-        f"patient_{name}": [patient.full_name, patient.email, patient.phone, patient.profile.address, *reasons],
+        f"patient_{name}": [patient.full_name, patient.email, patient.phone, patient.profile.address, *reasons,
+                            answer.answer],
         f"staff_{name}": [staff.full_name, staff.email, away.reason],
         "clinic": [note.body],
     }

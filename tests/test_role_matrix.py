@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from booking.extensions import db
-from booking.models import OutboxMessage, TimeOff
+from booking.models import IntakeQuestion, OutboxMessage, TimeOff
 from tests.booking_helpers import ZONE, everyday_provider, wall
 from tests.factories import DEFAULT_PASSWORD, make_appointment, make_user
 
@@ -107,6 +107,11 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("admin.service", "GET"): ADMINS_ONLY,
     ("admin.service", "POST"): statuses(LOGIN, 403, 403, 422),
     ("admin.specialties", "GET"): ADMINS_ONLY,
+    # The service editor's intake questions (an empty form: no question, no kind, no direction).
+    ("admin.add_question", "POST"): statuses(LOGIN, 403, 403, 422),
+    ("admin.edit_question", "POST"): statuses(LOGIN, 403, 403, 422),
+    ("admin.move_question", "POST"): statuses(LOGIN, 403, 403, 422),
+    ("admin.delete_question", "POST"): statuses(LOGIN, 403, 403, 303),
     ("admin.specialties", "POST"): statuses(LOGIN, 403, 403, 422),
     ("admin.rename_specialty", "POST"): statuses(LOGIN, 403, 403, 422),
     ("admin.services", "GET"): ADMINS_ONLY,
@@ -133,7 +138,10 @@ def people(app):  # type: ignore[no-untyped-def]
     off = TimeOff(provider_id=provider.id, start_at=start + timedelta(days=20), end_at=start + timedelta(days=21))
     db.session.add(off)
     db.session.commit()
-    return {PATIENT: patient, STAFF: staff, ADMIN: admin, "appointment": appointment,
+    question = IntakeQuestion(service_id=appointment.service_id, kind="short_text", prompt="Which medicines?")
+    db.session.add(question)
+    db.session.commit()
+    return {PATIENT: patient, STAFF: staff, ADMIN: admin, "appointment": appointment, "question_id": question.id,
             "block_id": provider.working_hours[0].id, "time_off_id": off.id,
             "bystander_id": make_user(Role.STAFF).id, "specialty_id": provider.specialty_id,
             "message_id": _sent_message()}
@@ -151,7 +159,8 @@ def url_for_rule(rule, people) -> str:  # type: ignore[no-untyped-def]
                "provider_id": people["appointment"].provider_id, "block_id": people["block_id"],
                "time_off_id": people["time_off_id"], "patient_id": people[PATIENT].id,
                "user_id": people["bystander_id"], "service_id": people["appointment"].service_id,
-               "specialty_id": people["specialty_id"], "message_id": people["message_id"], "token": "not-a-token"}
+               "specialty_id": people["specialty_id"], "message_id": people["message_id"], "token": "not-a-token",
+               "question_id": people["question_id"]}
     missing = set(rule.arguments) - set(samples)
     assert not missing, f"{rule.rule}: add sample values for {sorted(missing)} to the role matrix"
     url = rule.build({name: samples[name] for name in rule.arguments})[1]
@@ -163,7 +172,7 @@ def url_for_rule(rule, people) -> str:  # type: ignore[no-untyped-def]
 QUERIES = {"patient.slots": "date=2030-01-07", "patient.confirm": "start=2030-01-07T09:00"}
 
 
-LAST_WRITES = {"patient.cancel", "staff.remove_hours", "staff.remove_time_off"}
+LAST_WRITES = {"patient.cancel", "staff.remove_hours", "staff.remove_time_off", "admin.delete_question"}
 
 
 def run_order(route) -> tuple[bool, bool, bool]:  # type: ignore[no-untyped-def]
