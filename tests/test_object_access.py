@@ -132,7 +132,6 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("admin.deactivate", "POST"): Access(ADMINS, {"user_id": "patient"}, owner_status=303),
     ("admin.activate", "POST"): Access(ADMINS, {"user_id": "former_colleague"}, owner_status=303),
     ("admin.outbox_retry", "POST"): Access(ADMINS, {"message_id": "failed_mail"}, owner_status=303),
-}
     # The service editor's intake questions (removing comes last: the others change the question first).
     ("admin.add_question", "POST"): Access(ADMINS, {"service_id": "service"}, owner_status=303, form=lambda s: {
         "prompt": "Any allergies?", "kind": "short_text"}),
@@ -141,6 +140,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("admin.move_question", "POST"): Access(ADMINS, {"question_id": "question"}, owner_status=303,
                                             form=lambda s: {"direction": "down"}),
     ("admin.delete_question", "POST"): Access(ADMINS, {"question_id": "question"}, owner_status=303),
+}
 
 #: Routes whose argument is a secret rather than an id: the token is the key, whoever is logged in.
 TOKEN_ROUTES = {
