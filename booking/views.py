@@ -1,7 +1,7 @@
 """Small helpers shared by the blueprints' views and templates."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from functools import lru_cache
@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from booking.domain.roles import HOME_ENDPOINT, Role
 from booking.domain.locale import clinic_locale
-from booking.domain.timezones import format_local
+from booking.domain.timezones import format_local, format_range, in_own_zone, zone_words
 
 #: Navigation by role: (endpoint, label). The first entry is the role's home.
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {
@@ -144,6 +144,19 @@ def init_templates(app: Any) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(initials, "initials")
     app.add_template_filter(machine_time, "machine_time")
+    app.add_template_filter(format_range, "local_range")
+    app.add_template_filter(zone_words, "zone_words")
+    app.add_template_filter(in_own_zone, "in_own_zone")
+    app.jinja_env.globals["own_zone"] = own_zone
+    app.jinja_env.globals["timedelta"] = timedelta
+    app.jinja_env.globals["now_utc"] = lambda: datetime.now(timezone.utc)
+
+
+def own_zone(viewer: Any) -> str | None:
+    """The time zone a logged-in person chose for themselves (account settings), if any: pages show
+    times on the provider's clock, and on theirs too when it differs."""
+    profile = getattr(viewer, "profile", None) if viewer is not None else None
+    return profile.timezone if profile is not None and profile.timezone else None
 
 
 def home_url(user: Any) -> str:

@@ -38,3 +38,51 @@ def format_local(instant: datetime, zone: str, pattern: str = "%a %d %b %Y, %H:%
     if label[:1] in "+-":
         label = f"{zone.split('/')[-1].replace('_', ' ')} time (UTC{label})"
     return f"{local.strftime(pattern)} {label}"
+
+
+def zone_words(zone: str, instant: datetime) -> str:
+    """"London time (GMT)": the place people know the zone by, and its clock's label at `instant`.
+
+    A zone's key names a city, not a region people think in ("Europe/London"); the label says which
+    clock is in force (GMT in winter, BST in summer). Zones whose label is a bare offset ("+04") get
+    "UTC+04"; the UTC zones and the fixed Etc/ offsets have no place, only the label.
+    """
+    label = _label(to_zone(instant, zone), zone)
+    if zone in ("UTC", "UCT", "Universal", "Zulu") or zone.startswith("Etc/"):
+        return label
+    return f"{zone.split('/')[-1].replace('_', ' ')} time ({label})"
+
+
+def format_range(start: datetime, end: datetime, zone: str, pattern: str = "%a %d %b %Y, %H:%M") -> str:
+    """"Mon 23 Nov 2026, 09:30–10:00 GMT": a span with its zone said once, at the end.
+
+    An end on another local day carries its date; when the clock changes inside the span (a night across
+    a DST change) each end carries its own label, since one label would be wrong for one of them.
+    """
+    first, last = to_zone(start, zone), to_zone(end, zone)
+    same_day = first.date() == last.date()
+    end_text = last.strftime("%H:%M" if same_day else "%a %d %b, %H:%M")
+    if first.tzname() == last.tzname():
+        separator = "–" if same_day else " – "
+        return f"{first.strftime(pattern)}{separator}{end_text} {_label(last, zone)}"
+    return f"{first.strftime(pattern)} {_label(first, zone)} – {end_text} {_label(last, zone)}"
+
+
+def _label(local: datetime, zone: str) -> str:
+    label = local.tzname() or zone
+    if label[:1] in "+-":
+        return f"UTC{label}"
+    return label
+
+
+def in_own_zone(instant: datetime, zone: str, own_zone: str | None) -> str | None:
+    """"10:00 Paris time (CET)": `instant` on the clock of someone whose own zone differs from the one
+    it is shown in, or None when it is the same clock (or they set none). The date is added when it is
+    another day there."""
+    if not own_zone or own_zone == zone or not is_valid_zone(own_zone):
+        return None
+    here, there = to_zone(instant, zone), to_zone(instant, own_zone)
+    if here.utcoffset() == there.utcoffset():  # the same reading on both clocks, whatever each is called
+        return None
+    pattern = "%H:%M" if here.date() == there.date() else "%a %d %b, %H:%M"
+    return f"{there.strftime(pattern)} {zone_words(own_zone, instant)}"
