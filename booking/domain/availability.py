@@ -190,12 +190,15 @@ def free_slots(
 
 
 def _fixed_offset_midnight(day: date, zone: ZoneInfo) -> int | None:
-    """Epoch seconds of the day's local midnight when the day has one UTC offset throughout, else None."""
+    """Epoch seconds of the day's local midnight when the day has one UTC offset throughout, else None.
+
+    The offsets at this midnight and the next one tell: no zone in the tz database changes its clocks
+    twice within a day, and a midnight that the clocks skip reads as the offset before the change,
+    which the next midnight no longer has.
+    """
     midnight = datetime.combine(day, time(0))
     offset = zone.utcoffset(midnight)
-    if offset != zone.utcoffset(midnight + timedelta(days=1)) or _existing(midnight, zone) is None:
-        return None
-    if offset != zone.utcoffset(midnight + timedelta(hours=12)):
+    if offset != zone.utcoffset(midnight + timedelta(days=1)):
         return None
     return _epoch(midnight.replace(tzinfo=UTC) - offset)
 
