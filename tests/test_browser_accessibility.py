@@ -19,7 +19,7 @@ from booking.domain.roles import Role
 from booking.domain.status import Status
 from booking.extensions import db
 from booking.models import Provider, User
-from booking.services import booking, decisions, notes
+from booking.services import booking, decisions, intake, notes
 from tests.booking_helpers import everyday_provider, local_day
 from tests.factories import DEFAULT_PASSWORD, make_appointment, make_user
 from tests.live import DESKTOP, axe_violations
@@ -41,7 +41,8 @@ class Clinic:
 def open_clinic() -> Clinic:
     """A provider who works every day, their staff member, an admin, and a patient with a history:
     an approved appointment with a shared note, a completed one, and, from another patient, requests
-    waiting in the queue and an appointment under way today."""
+    waiting in the queue and an appointment under way today. The service asks intake questions of
+    every kind, and the requests carry their answers."""
     provider = everyday_provider(start=time(8), end=time(20))
     provider.user.full_name = "Dr Amelia Hart"
     provider.specialty.name = "General Practice"
@@ -51,10 +52,14 @@ def open_clinic() -> Clinic:
     admin = make_user(Role.ADMIN, full_name="Ada Admin")
     patient = make_user(Role.PATIENT, full_name="Pat Patient")
     other = make_user(Role.PATIENT, full_name="Olly Other")
+    medicines, *_ = [intake.add_question(admin.id, service_id, intake.QuestionFields(*fields)) for fields in (
+        ("Which medicines do you take?", "short_text", True), ("Anything else the doctor should know?", "long_text"),
+        ("Is this your first visit?", "yes_no"), ("Which arm for the blood test?", "choice", False, ["Left", "Right"]))]
 
     def book(who: int, days: int, hh: int, reason: str) -> int:
         wall = datetime.combine(local_day(days), time(hh))
-        return booking.book_appointment(who, provider_id, service_id, wall, reason).appointment_id
+        answers = {medicines.id: "Ibuprofen now and then"}
+        return booking.book_appointment(who, provider_id, service_id, wall, reason, answers).appointment_id
 
     own = book(patient.id, 6, 10, "A check-up")
     decisions.approve(admin.id, own)
@@ -124,6 +129,11 @@ def patient_pages(page: Any, clinic: Clinic, day: int = 0) -> Iterator[str]:
     page.wait_for_selector("#confirm-title")
     yield "confirm"
     page.fill("textarea[name=reason]", "A cough that will not go")
+    page.click(f"form[action$='/book/{clinic.provider_id}'] button[type=submit]")
+    page.wait_for_selector("#slots [data-intake-question] .field-errors")  # the required question unanswered
+    yield "confirm-unanswered"
+    page.fill("#slots [data-intake-question] input[type=text]", "Ibuprofen now and then")
+    page.check("#slots [data-intake-question] input[type=radio][value=yes]")
     page.click(f"form[action$='/book/{clinic.provider_id}'] button[type=submit]")
     page.wait_for_selector("#booked-title")
     page.wait_for_selector("#messages .toast")
