@@ -297,6 +297,17 @@ def test_a_question_at_its_limits_is_kept_as_one_line(app):  # type: ignore[no-u
     assert two.choices == ["Left", "Right"]
     text = ask(admin, service.id, "Other?", SHORT, choices=("ignored", "too"))
     assert text.choices == []  # only a one-of-several question has choices
+    plain = intake.add_question(admin.id, service.id, intake.QuestionFields("Anything else?", LONG))
+    assert (plain.required, plain.choices) == (False, [])  # optional unless the admin says otherwise
+
+
+def test_questions_in_the_same_place_are_asked_in_the_order_they_were_added(app):  # type: ignore[no-untyped-def]
+    """Two admins adding a question at the same moment may give both the same place."""
+    service = make_service()
+    db.session.add_all([IntakeQuestion(service_id=service.id, position=1, kind=SHORT, prompt=p) for p in ("A?", "B?")])
+    db.session.add(IntakeQuestion(service_id=service.id, position=0, kind=SHORT, prompt="Before?"))
+    db.session.commit()
+    assert [q.prompt for q in intake.questions_for(service.id)] == ["Before?", "A?", "B?"]
 
 
 def test_choices_are_read_one_a_line_without_blanks_or_repeats():  # type: ignore[no-untyped-def]
@@ -306,8 +317,8 @@ def test_choices_are_read_one_a_line_without_blanks_or_repeats():  # type: ignor
 
 def test_posted_answers_are_read_from_the_fields_named_after_their_question():  # type: ignore[no-untyped-def]
     posted = {"intake-12": "a", "intake-0003": "b", "intake-": "c", "intake-x1": "d", "intake-1234567890": "e",
-              "reason": "f", "xintake-4": "g", "intake-²": "h"}
-    assert intake.posted_answers(posted) == {12: "a", 3: "b"}
+              "reason": "f", "xintake-4": "g", "intake-²": "h", "intake-7": "i", "intake-8x": "j"}
+    assert intake.posted_answers(posted) == {12: "a", 3: "b", 7: "i"}
     assert intake.posted_answers({"intake-123456789": "i"}) == {123456789: "i"}
 
 
@@ -328,6 +339,8 @@ def test_questions_are_asked_in_the_order_the_admin_sets(app):  # type: ignore[n
         db.session.rollback()
         return [q.prompt for q in intake.questions_for(service.id)]
 
+    assert [q.position for q in intake.questions_for(service.id)] == [1, 2, 3]  # each added after the others
+
     intake.move_question(admin.id, third.id, -1)
     assert order() == ["First", "Third", "Second"]
     intake.move_question(admin.id, first.id, -1)  # already first: stays
@@ -341,6 +354,8 @@ def test_questions_are_asked_in_the_order_the_admin_sets(app):  # type: ignore[n
     assert order() == ["Third", "Second", "Fourth"]
     intake.move_question(admin.id, fourth.id, -1)
     assert order() == ["Third", "Fourth", "Second"]
+    intake.move_question(admin.id, fourth.id, -1)
+    assert order() == ["Fourth", "Third", "Second"]
     assert [q.position for q in intake.questions_for(service.id)] == [1, 2, 3]
 
 
