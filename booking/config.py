@@ -37,6 +37,11 @@ class Defaults:
     TIMEZONE = "Europe/London"  # the clinic's zone; providers may have their own
     CLINIC_NAME = "Riverside Clinic"
     CLINIC_ADDRESS = "1 River Street, London"  # the location in calendar files
+    CLINIC_PHONE: str | None = "+44 20 7946 0000"  # shown on the home page; None hides it
+    # When the clinic is open, in schema.org's short form: the home page says it in words.
+    CLINIC_OPENING_HOURS: list[str] = ["Mo-Fr 08:00-18:00", "Sa 09:00-13:00"]
+    # One or two sentences for the home page and search engines' result snippets (meta description).
+    CLINIC_DESCRIPTION = "Book an appointment online with our doctors and therapists: see every free time, choose one, done."
     CURRENCY = "GBP"  # ISO 4217 code; prices are stored in its minor unit
     LOCALE = "en-GB"  # BCP 47 tag: the pages' lang, and how forms take dates and times (booking/domain/locale.py)
 
@@ -102,6 +107,7 @@ def load(app: Flask, config: Mapping[str, Any] | None) -> None:
     _require_secret_key(app)
     _require_base_url(app)
     _check_locale(app)
+    _check_opening_hours(app)
     clinic_addresses(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config["DATABASE_URL"], app.instance_path)
     app.config.setdefault("SQLALCHEMY_RECORD_QUERIES", False)
@@ -118,6 +124,16 @@ def _check_locale(app: Flask) -> None:
         app.config["LOCALE"] = clinic_locale(tag).tag
     except LocaleError as error:
         raise RuntimeError(f"BOOKING_LOCALE: {error}") from error
+
+
+def _check_opening_hours(app: Flask) -> None:
+    """Refuse to start with opening hours the home page could not show (and search engines not read)."""
+    from booking.domain.opening_hours import OpeningHoursError, read
+
+    try:
+        read(app.config["CLINIC_OPENING_HOURS"])
+    except OpeningHoursError as error:
+        raise RuntimeError(f"BOOKING_CLINIC_OPENING_HOURS: {error}") from error
 
 
 def _require_secret_key(app: Flask) -> None:

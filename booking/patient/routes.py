@@ -21,6 +21,7 @@ from booking.models import Appointment, Provider, Service, Specialty, User
 from booking.models.queries import active_providers, contains
 from booking.models.types import utcnow
 from booking.patient import bp, calendar, params
+from booking.patient.directory import provider_cards
 from booking.patient.forms import BookingForm
 from booking.services import booking
 from booking.services.availability import (
@@ -30,7 +31,6 @@ from booking.services.availability import (
     day_bounds,
     load_provider_info,
     first_free_times,
-    provider_info,
     rules_for,
 )
 from booking.services.errors import NotFound, ServiceError
@@ -55,12 +55,7 @@ def providers():  # type: ignore[no-untyped-def]
     if q:
         query = query.where(contains(User.full_name, q))
     page = paginate(query, per_page=PROVIDERS_PER_PAGE)
-    now = utcnow()
-    cards = []
-    for provider in page.items:
-        info = provider_info(provider)
-        service = info.service(service_id) or info.service(None)
-        cards.append((provider, service, first_free_times(info, service, now) if service else []))
+    cards = provider_cards(page.items, service_id, utcnow())
     context = dict(
         page=page, cards=cards, specialty_id=specialty_id, service_id=service_id, q=q,
         specialties=db.session.scalars(sa.select(Specialty).order_by(Specialty.name)).all(),
