@@ -93,6 +93,7 @@ class Defaults:
 
     PER_PAGE = 20
     CANCEL_CUTOFF_HOURS = 24  # patients cancel or move online until this long before the start
+    CLINIC_ANSWER_HOURS = 24  # what a pending request's page promises: "the clinic answers within N hours"
     LIVE_REFRESH_SECONDS = 10  # how often an open calendar asks whether anything changed
 
 

@@ -47,6 +47,7 @@ def open_clinic() -> Clinic:
     provider.user.full_name = "Dr Amelia Hart"
     provider.specialty.name = "General Practice"
     provider.services[0].name = "Consultation"
+    provider.services[0].what_to_bring = "Your referral letter\nA list of the medicines you take"
     db.session.commit()
     staff_email, provider_id, service_id = provider.user.email, provider.id, provider.services[0].id
     admin = make_user(Role.ADMIN, full_name="Ada Admin")
@@ -138,6 +139,9 @@ def patient_pages(page: Any, clinic: Clinic, day: int = 0) -> Iterator[str]:
     page.wait_for_selector("#booked-title")
     page.wait_for_selector("#messages .toast")
     yield "booked"
+    page.click("#booked-title ~ p a[href^='/me/appointments/']")
+    page.wait_for_selector("#appointment [data-next-step]")
+    yield "booked-confirmation"  # a request waiting for the clinic: what to bring, add to calendar
     visit(page, "/me/appointments")
     yield "appointments"
     visit(page, f"/me/appointments/{clinic.appointment_id}")

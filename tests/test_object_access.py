@@ -84,10 +84,15 @@ def provider_form(side: Side) -> dict[str, Any]:
             "min_notice_min": 120, "horizon_days": 60, "bio": "Now also sees children.", "active": "yes"}
 
 
+def photo_upload(side: Side) -> dict[str, Any]:
+    return {"photo": (RewoundFile(picture((80, 80))), "face.jpg", "image/jpeg")}  # sent by every visitor
+
+
 #: (endpoint, method) -> who may act on the side's object. Everyone else is refused.
 ACCESS: dict[tuple[str, str], Access] = {
     # The patient's own appointments.
     ("patient.appointment", "GET"): Access(THE_PATIENT, {"appointment_id": "pending"}),
+    ("patient.appointment_calendar", "GET"): Access(THE_PATIENT, {"appointment_id": "pending"}),
     ("patient.cancel", "GET"): Access(THE_PATIENT, {"appointment_id": "to_cancel"}),
     ("patient.cancel", "POST"): Access(THE_PATIENT, {"appointment_id": "to_cancel"}, form=cancel_reason,
                                        owner_status=303),

@@ -62,6 +62,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("patient.providers", "GET"): PUBLIC,  # free times only: anyone looks before registering
     ("patient.appointments", "GET"): PATIENTS_ONLY,
     ("patient.appointment", "GET"): PATIENTS_ONLY,  # the patient's own; another's is tested below
+    ("patient.appointment_calendar", "GET"): PATIENTS_ONLY,  # its .ics, the patient's own
     ("patient.calendar_page", "GET"): PUBLIC,
     ("patient.slots", "GET"): PUBLIC,
     # The sample start is beyond the horizon; a visitor is asked for an account on this step, staff never book.

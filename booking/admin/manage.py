@@ -134,7 +134,8 @@ def _save_service(existing: Service | None):  # type: ignore[no-untyped-def]
     price = form.get("price", "").strip()
     try:
         problems = management.service_problems(form.get("name", ""), duration,
-                                                round(float(price) * 100) if PRICE.match(price) else None)
+                                                round(float(price) * 100) if PRICE.match(price) else None,
+                                                form.get("what_to_bring"))
         if not PRICE.match(price):
             problems.add("Give the price like 45 or 45.50.", "price")
         problems.raise_any()  # every field's fault at once; the service checks them again
@@ -142,6 +143,7 @@ def _save_service(existing: Service | None):  # type: ignore[no-untyped-def]
             current_user.id, existing.id if existing else None, name=form.get("name", ""), duration_min=duration,
             price_cents=round(float(price) * 100), description=form.get("description"),
             auto_approve=form.get("auto_approve") == "yes", active=form.get("active", "yes") == "yes",
+            what_to_bring=form.get("what_to_bring"),
         )
     except ServiceError as error:
         db.session.rollback()

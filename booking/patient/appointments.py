@@ -18,7 +18,9 @@ from booking.patient import bp, calendar, params
 from booking.patient.forms import CancelForm, RescheduleForm
 from booking.services import booking
 from booking.services.errors import Conflict, NotFound, ServiceError
-from booking.views import MAX_PAGE
+from booking.services.ics import appointment_ics
+from booking.services.visit import visit_for
+from booking.views import MAX_PAGE, public_url
 
 
 def cutoff() -> timedelta:
@@ -61,16 +63,32 @@ def _page_number() -> int:
 @bp.get("/me/appointments/<id:appointment_id>")
 @role_required(Role.PATIENT)
 def appointment(appointment_id: int):  # type: ignore[no-untyped-def]
+    """The appointment's own page, where booking lands: a confirmation worth keeping (what, who, when,
+    where, what to bring, until when it can change, what happens next, add to calendar)."""
     found = get_own_appointment(appointment_id)
-    can_change = booking.can_change(found, cutoff())
+    now = utcnow()
+    can_change = booking.can_change(found, cutoff(), now)
     token = _fingerprint((found.status, found.status_reason, found.start_at, can_change, len(found.events),
-                          [n.id for n in found.notes if n.visible_to_patient]))
+                          [n.id for n in found.notes if n.visible_to_patient], found.service.what_to_bring))
     if _unchanged(token):
         return Response(status=204)
+    details = visit_for(found, now, public_url("patient.appointment", appointment_id=found.id))
     return htmx.render(
         "patient/appointment.html", "patient/_appointment.html", appointment=found, can_change=can_change,
-        cutoff_hours=current_app.config["CANCEL_CUTOFF_HOURS"], form=CancelForm(), token=token,
+        visit=details, form=CancelForm(), token=token,
     )
+
+
+@bp.get("/me/appointments/<id:appointment_id>/calendar.ics")
+@role_required(Role.PATIENT)
+def appointment_calendar(appointment_id: int):  # type: ignore[no-untyped-def]
+    """The appointment for the patient's own calendar app: the very invitation its e-mails carry (same
+    UID, sequence and times), so importing it and then getting an update by e-mail is one event."""
+    found = get_own_appointment(appointment_id)
+    return Response(appointment_ics(found), mimetype="text/calendar", headers={
+        "Content-Disposition": f'attachment; filename="appointment-{found.id}.ics"',
+        "Cache-Control": "private, no-store",
+    })
 
 
 @bp.route("/me/appointments/<id:appointment_id>/cancel", methods=["GET", "POST"])

@@ -28,6 +28,7 @@ from booking.domain.zone_rules import observances
 from booking.models import Appointment
 from booking.models.types import utcnow
 from booking.services.outbox import sender_address
+from booking.services.visit import event_title, visit_address
 
 CANCELLED = {"cancelled", "rejected"}
 
@@ -36,7 +37,7 @@ def appointment_ics(appointment: Appointment) -> str:
     """The invitation the patient's e-mails carry: REQUEST, or CANCEL once it is off."""
     method = "CANCEL" if appointment.status in CANCELLED else "REQUEST"
     calendar = _calendar(method)
-    event = _event(appointment, f"{appointment.service.name} with {appointment.provider.name}")
+    event = _event(appointment, event_title(appointment))
     event.add("sequence", _sequence(appointment))
     attendee = vCalAddress(f"mailto:{appointment.patient.email}")
     attendee.params["cn"] = vText(appointment.patient.full_name)
@@ -131,7 +132,7 @@ def _event(appointment: Appointment, summary: str) -> Event:
     event.add("dtstart", _local_or_utc(appointment.start_at, zone))
     event.add("dtend", _local_or_utc(appointment.end_at, zone))
     event.add("summary", summary)
-    event.add("location", vText(current_app.config.get("CLINIC_ADDRESS") or current_app.config["CLINIC_NAME"]))
+    event.add("location", vText(visit_address(appointment)))
     event.add("status", "CANCELLED" if appointment.status in CANCELLED
               else ("TENTATIVE" if appointment.status == "pending" else "CONFIRMED"))
     organizer = vCalAddress(f"mailto:{current_app.config['CLINIC_EMAIL']}")

@@ -60,7 +60,11 @@ def save_specialty(actor_id: int, specialty_id: int | None, name: str) -> Specia
     return specialty
 
 
-def service_problems(name: str, duration_min: int, price_cents: int | None) -> Problems:
+#: The longest what-to-bring text: a short list fits many times over, and it travels in every e-mail.
+WHAT_TO_BRING_MAX = 1000
+
+
+def service_problems(name: str, duration_min: int, price_cents: int | None, what_to_bring: str | None = None) -> Problems:
     """Everything wrong with a service's fields at once (`price_cents` None: the caller could not read it)."""
     problems = Problems()
     name = one_line(name)
@@ -70,13 +74,18 @@ def service_problems(name: str, duration_min: int, price_cents: int | None) -> P
         problems.add("A service lasts between 5 and 1440 minutes (a day).", "duration_min")
     if price_cents is not None and not 0 <= price_cents <= 100_000_000:
         problems.add("The price must be zero or more.", "price")
+    if len((what_to_bring or "").strip()) > WHAT_TO_BRING_MAX:
+        problems.add(f"Keep what to bring to {WHAT_TO_BRING_MAX:,} characters.", "what_to_bring")
     return problems
 
 
 def save_service(actor_id: int, service_id: int | None, *, name: str, duration_min: int, price_cents: int,
-                 description: str | None, auto_approve: bool, active: bool) -> Service:
-    """Create or change a service; providers offering it see the change in their calendars."""
-    service_problems(name, duration_min, price_cents).raise_any()
+                 description: str | None, auto_approve: bool, active: bool,
+                 what_to_bring: str | None = None) -> Service:
+    """Create or change a service; providers offering it see the change in their calendars.
+    `what_to_bring` (None or blank: nothing) reaches the confirmation pages and e-mails of its appointments,
+    booked already or not."""
+    service_problems(name, duration_min, price_cents, what_to_bring).raise_any()
     name = one_line(name)
     try:
         with write_transaction():
@@ -86,6 +95,7 @@ def save_service(actor_id: int, service_id: int | None, *, name: str, duration_m
                 raise NotFound("There is no such service.")
             service.name, service.duration_min, service.price_cents = name, duration_min, price_cents
             service.description = (description or "").strip() or None
+            service.what_to_bring = (what_to_bring or "").strip() or None
             service.auto_approve, service.active = auto_approve, active
             db.session.add(service)
             db.session.flush()

@@ -131,11 +131,20 @@ def _send(person: User, appointment: Appointment, mail: Mail, calendar: bool = T
     if person.deleted_at is not None or (preference is not None and not getattr(person, preference)):
         return
     context = dict(person=person, appointment=appointment, mail=mail, subject=mail.subject,
-                   times=_times(appointment, person), lines=[line for line in mail.lines if line])
+                   times=_times(appointment, person), lines=[line for line in mail.lines if line],
+                   bring=_what_to_bring(appointment, person))
     enqueue(person.email, mail.subject, render_template("email/appointment.txt", **context),
             render_template("email/appointment.html", **context),
             ics=_calendar_file(appointment, person) if calendar else None, user_id=person.id,
             appointment_id=appointment.id)
+
+
+def _what_to_bring(appointment: Appointment, person: User) -> str | None:
+    """The service's what-to-bring text, for the patient while the appointment still stands (staff
+    know it, and a cancelled visit needs nothing brought)."""
+    if person.id != appointment.patient_id or not appointment.holds_time:
+        return None
+    return appointment.service.what_to_bring
 
 
 def _calendar_file(appointment: Appointment, person: User) -> str:
