@@ -37,6 +37,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("static", "GET"): PUBLIC,
     ("health.healthz", "GET"): PUBLIC,
     ("home.index", "GET"): PUBLIC,
+    ("seo.robots", "GET"): PUBLIC,
+    ("seo.sitemap", "GET"): PUBLIC,
     ("auth.login", "GET"): statuses(200, HOME, HOME, HOME),
     ("auth.login", "POST"): statuses(422, HOME, HOME, HOME),
     ("auth.register", "GET"): statuses(200, HOME, HOME, HOME),
