@@ -39,18 +39,24 @@ USER_AGENT = "booking-bench/1"
 PATIENT_EMAIL = "load-patient1@load.test"
 PROVIDER_EMAIL = "load-staff1@load.test"
 PASSWORD = "bench-password"
-ENDPOINTS = ("healthz", "slots", "month", "slots-page", "month-fragment")
+ENDPOINTS = ("healthz", "slots", "month", "slots-page", "month-fragment", "visitor-slots", "visitor-month",
+             "visitor-directory", "visitor-home")
 LABELS = {"healthz": "(a) /healthz", "slots": "(b) slots", "month": "(c) month",
-          "slots-page": "(d) slots page", "month-fragment": "(e) month fragment"}
+          "slots-page": "(d) slots page", "month-fragment": "(e) month fragment",
+          "visitor-slots": "(f) visitor's slots", "visitor-month": "(g) visitor's month",
+          "visitor-directory": "(h) visitor's directory", "visitor-home": "(i) home page"}
+#: Endpoints asked for without the patient's cookies, as a visitor without an account sees them.
+VISITOR = {"visitor-slots", "visitor-month", "visitor-directory", "visitor-home"}
 #: How each endpoint is asked for. The slot list is what the calendar loads and refreshes with htmx,
 #: a fragment; the month calendar is measured as the whole page a visitor opens. The other two are the
 #: same URLs asked the other way: the page without JavaScript, and the month swapped by prev/next.
 HEADERS = {
     "slots": {"HX-Request": "true", "HX-Target": "slots"},
     "month-fragment": {"HX-Request": "true", "HX-Target": "calendar"},
+    "visitor-slots": {"HX-Request": "true", "HX-Target": "slots"},
 }
 #: endpoint -> least share of /healthz throughput in the same run
-RATIO_TARGETS = {"slots": 0.40, "month": 0.25}
+RATIO_TARGETS = {"slots": 0.40, "month": 0.25, "visitor-slots": 0.40, "visitor-month": 0.25}
 COST_TARGET = 0.15  # cost at the large size at most this much above the cost at the small size
 MAX_ERROR_SHARE = 0.01  # more non-2xx/3xx answers than this and a measurement is void
 
@@ -319,6 +325,10 @@ def endpoint_urls(base: str, provider_id: int, service_id: int, day: date) -> di
         "month": f"{base}/book/{provider_id}?service={service_id}&month={day:%Y-%m}",
         "slots-page": f"{base}/book/{provider_id}/slots?service={service_id}&date={day:%Y-%m-%d}",
         "month-fragment": f"{base}/book/{provider_id}?service={service_id}&month={day:%Y-%m}",
+        "visitor-slots": f"{base}/book/{provider_id}/slots?service={service_id}&date={day:%Y-%m-%d}",
+        "visitor-month": f"{base}/book/{provider_id}?service={service_id}&month={day:%Y-%m}",
+        "visitor-directory": f"{base}/book/",
+        "visitor-home": f"{base}/",
     }
 
 
@@ -385,14 +395,15 @@ def run_size(appointments: int, args: argparse.Namespace) -> SizeResult:
         urls = endpoint_urls(base, provider_id, service_id, day)
         target = f"provider {provider_id}, service {service_id}, {day:%Y-%m-%d} ({day:%A})"
         log(f"gunicorn on {base}, logged in as {PATIENT_EMAIL}; {target}")
+        jars = {name: {} if name in VISITOR else cookies for name in args.endpoints}
         for name in args.endpoints:
-            precheck(name, urls[name], cookies)
+            precheck(name, urls[name], jars[name])
 
         result = SizeResult(appointments, seed_seconds, target)
         for name in args.endpoints:
             if args.warmup:
-                wrk(urls[name], cookies, args.warmup, args, HEADERS.get(name))
-            measured = wrk(urls[name], cookies, args.duration, args, HEADERS.get(name))
+                wrk(urls[name], jars[name], args.warmup, args, HEADERS.get(name))
+            measured = wrk(urls[name], jars[name], args.duration, args, HEADERS.get(name))
             if measured.errors > MAX_ERROR_SHARE * max(measured.requests, 1):
                 raise BenchError(f"{LABELS[name]}: {measured.errors} of {measured.requests} answers were not "
                                  f"2xx/3xx: the measurement is void. gunicorn's log:\n{tail(logfile)}")
@@ -511,7 +522,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
     parser.add_argument("--endpoints", default=",".join(ENDPOINTS),
-                        help="which of healthz,slots,month to measure (default all three)")
+                        help=f"which of {','.join(ENDPOINTS)} to measure (default all)")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.md")
     parser.add_argument("--check", action="store_true", help="exit with 3 when a target is missed")
     args = parser.parse_args(argv)
