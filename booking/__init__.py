@@ -61,8 +61,9 @@ def register_blueprints(app: Flask) -> None:
     from booking.health import bp as health_bp
     from booking.home import bp as home_bp
     from booking.patient import bp as patient_bp
+    from booking.profiles import bp as profiles_bp
     from booking.seo import bp as seo_bp
-    from booking.staff import schedule_edit  # noqa: F401  (adds its views to the staff blueprint)
+    from booking.staff import profile, schedule_edit  # noqa: F401  (add their views to the staff blueprint)
     from booking.staff.routes import bp as staff_bp
 
     app.register_blueprint(health_bp)
@@ -70,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(patient_bp)
+    app.register_blueprint(profiles_bp)
     app.register_blueprint(seo_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(admin_bp)

@@ -3,6 +3,10 @@ than a moment: MAX_CONTENT_LENGTH for the whole body, MAX_FORM_MEMORY_SIZE for o
 MAX_FORM_PARTS for the number of fields. A request over any of them answers 413 before a view runs
 (CSRF protection reads the form first), so nothing is written.
 
+A view that takes a file names its own body limit with `accepts_upload` (a photo: a few MB): the
+request reads it when the body is parsed, before CSRF protection or the view, so every other route
+keeps the small limit. Its message says what the view takes.
+
 Werkzeug applies the field limits to multipart bodies only; an urlencoded body, which every form here
 sends, is read whole and split without them. Its size is already bounded by MAX_CONTENT_LENGTH, so
 checking it costs little: the fields are counted before they are split and measured after.
@@ -18,7 +22,7 @@ from __future__ import annotations
 import io
 import typing as t
 
-from flask import Flask, Request, request
+from flask import Flask, Request, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
@@ -42,6 +46,34 @@ class LimitedFormDataParser(FormDataParser):
 class LimitedRequest(Request):
     form_data_parser_class = LimitedFormDataParser
 
+    @property
+    def max_content_length(self) -> int | None:
+        if self._max_content_length is None and (limit := getattr(_view(), "max_body_bytes", None)):
+            return int(limit)
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+def accepts_upload(max_body_bytes: int, too_large: str) -> t.Callable[[F], F]:
+    """Let a view's requests carry up to `max_body_bytes` (a file); `too_large` is said past that.
+    Put it right under the route decorator, so that the view the route calls carries the limit."""
+    def mark(view: F) -> F:
+        view.max_body_bytes = max_body_bytes  # type: ignore[attr-defined]
+        view.too_large_message = too_large  # type: ignore[attr-defined]
+        return view
+    return mark
+
+
+def _view() -> t.Any:
+    rule = request.url_rule
+    return current_app.view_functions.get(rule.endpoint) if rule is not None else None
+
 
 def init_request_limits(app: Flask) -> None:
     app.request_class = LimitedRequest
@@ -53,6 +85,7 @@ def _too_large(error: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
 
     _drain()
     own = error.description if error.description != RequestEntityTooLarge.description else None
+    own = own or getattr(_view(), "too_large_message", None)
     return error_response(413, own)
 
 

@@ -24,7 +24,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.PATIENT: [("patient.providers", "Book"), ("patient.appointments", "My appointments"),
                    ("account.profile_page", "Account")],
     Role.STAFF: [("staff.requests", "Requests"), ("staff.schedule", "Schedule"), ("staff.hours", "Working hours"),
-                 ("staff.time_off", "Time off"), ("account.profile_page", "Account")],
+                 ("staff.time_off", "Time off"), ("staff.profile", "My profile"), ("account.profile_page", "Account")],
     Role.ADMIN: [
         ("admin.dashboard", "Dashboard"),
         ("admin.appointments", "Appointments"),

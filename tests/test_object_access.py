@@ -29,11 +29,13 @@ from booking.domain.roles import Role
 from booking.domain.status import Status
 from booking.extensions import db
 from booking.models import AppointmentNote, IntakeAnswer, IntakeQuestion, OutboxMessage, TimeOff, User, WorkingHours
+from booking.services import photos
 from booking.services.accounts import password_fingerprint
 from booking.services.tokens import make_token
 from tests.booking_helpers import ZONE, everyday_provider, local_day, wall
 from tests.conftest import HTMX
 from tests.factories import DEFAULT_PASSWORD, make_appointment, make_user
+from tests.images import RewoundFile, picture
 
 # Visitors, as seen from one side of the clinic.
 ANON, OWN_PATIENT, OTHER_PATIENT, OWN_STAFF, OTHER_STAFF, ADMIN = (
@@ -44,6 +46,7 @@ THE_PATIENT = frozenset({OWN_PATIENT})
 ANY_PATIENT = frozenset({OWN_PATIENT, OTHER_PATIENT})  # providers are open to every patient
 THE_PROVIDERS_DESK = frozenset({OWN_STAFF, ADMIN})
 ADMINS = frozenset({ADMIN})
+ANYONE = frozenset(VISITORS)  # public objects, such as a provider's photo
 
 
 @dataclass
@@ -82,6 +85,10 @@ def provider_form(side: Side) -> dict[str, Any]:
     return {"user_id": side.ids["staff"], "specialty_id": side.ids["specialty"], "service_ids": side.ids["service"],
             "timezone": ZONE, "buffer_before_min": 0, "buffer_after_min": 0, "slot_step_min": "",
             "min_notice_min": 120, "horizon_days": 60, "bio": "Now also sees children.", "active": "yes"}
+
+
+def photo_upload(side: Side) -> dict[str, Any]:
+    return {"photo": (RewoundFile(picture((80, 80))), "face.jpg", "image/jpeg")}  # sent by every visitor
 
 
 def photo_upload(side: Side) -> dict[str, Any]:
@@ -128,6 +135,11 @@ ACCESS: dict[tuple[str, str], Access] = {
                                        owner_status=303),
     ("admin.edit_provider", "GET"): Access(ADMINS, {"provider_id": "provider"}),
     ("admin.edit_provider", "POST"): Access(ADMINS, {"provider_id": "provider"}, form=provider_form, owner_status=303),
+    # A provider's photo: anyone may fetch it at its hashed address, only admins change it through a route
+    # naming the provider (staff change their own in the staff area, whose routes name none).
+    ("profiles.photo", "GET"): Access(ANYONE, {"provider_id": "provider", "sha256": "photo"}),
+    ("admin.provider_photo", "POST"): Access(ADMINS, {"provider_id": "provider"}, form=photo_upload, owner_status=303),
+    ("admin.remove_provider_photo", "POST"): Access(ADMINS, {"provider_id": "provider"}, owner_status=303),
     ("admin.service", "GET"): Access(ADMINS, {"service_id": "service"}),
     ("admin.service", "POST"): Access(ADMINS, {"service_id": "service"}, form=lambda s: {
         "name": f"Long consultation {s.name}", "duration_min": 45, "price": "60", "description": "Longer.",
@@ -228,6 +240,7 @@ def build_side(name: str, patient: User, staff: User, admin: User, other: str) -
                           question=question.prompt, answer=f"{surname} takes warfarin daily")
     db.session.add(answer)
     db.session.commit()
+    side.ids["photo"] = photos.set_photo(admin.id, provider.id, photos.Upload(picture((60, 60)))).sha256  # type: ignore[assignment]
     former = make_user(Role.STAFF, full_name=f"Former colleague {name.upper()}", active=False)
     side.ids.update(provider=provider.id, service=provider.services[0].id, specialty=provider.specialty_id,
                     patient=patient.id, staff=staff.id, time_off=away.id, failed_mail=mail.id,
@@ -307,7 +320,8 @@ def url_of(rule, access: Access, side: Side) -> str:  # type: ignore[no-untyped-
 def form_of(access: Access, side: Side, method: str) -> dict[str, Any] | None:
     if method != "POST":
         return None
-    return {k: str(v) for k, v in (access.form(side) if access.form else {}).items()}
+    return {k: v if isinstance(v, tuple) else str(v)  # a tuple is a file: (stream, name, content type)
+            for k, v in (access.form(side) if access.form else {}).items()}
 
 
 def refusal_problem(response, visitor: str, fragment: bool) -> str | None:  # type: ignore[no-untyped-def]

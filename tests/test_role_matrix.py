@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from booking.extensions import db
+from booking.services import photos
 from booking.models import IntakeQuestion, OutboxMessage, TimeOff
 from tests.booking_helpers import ZONE, everyday_provider, wall
 from tests.factories import DEFAULT_PASSWORD, make_appointment, make_user
+from tests.images import picture
 
 ANON, PATIENT, STAFF, ADMIN = "anonymous", "patient", "staff", "admin"
 VISITORS = (ANON, PATIENT, STAFF, ADMIN)
@@ -91,6 +93,14 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("staff.time_off", "GET"): STAFF_AND_ADMINS,
     ("staff.time_off", "POST"): statuses(LOGIN, 403, 422, 404),
     ("staff.remove_time_off", "POST"): statuses(LOGIN, 403, 303, 404),
+    # The staff member's own profile; admins keep profiles in the provider editor (an empty form: no file).
+    ("staff.profile", "GET"): statuses(LOGIN, 403, 200, HOME),
+    ("staff.profile", "POST"): statuses(LOGIN, 403, 303, HOME),  # an empty bio and no languages
+    ("staff.profile_photo", "POST"): statuses(LOGIN, 403, 422, 403),
+    ("staff.remove_profile_photo", "POST"): statuses(LOGIN, 403, 303, 403),
+    ("profiles.photo", "GET"): PUBLIC,  # the provider's photo, at its hashed address
+    ("admin.provider_photo", "POST"): statuses(LOGIN, 403, 403, 422),
+    ("admin.remove_provider_photo", "POST"): statuses(LOGIN, 403, 403, 303),
     ("admin.appointments", "GET"): ADMINS_ONLY,
     ("admin.dashboard", "GET"): ADMINS_ONLY,
     ("admin.appointments_csv", "GET"): ADMINS_ONLY,
@@ -144,7 +154,8 @@ def people(app):  # type: ignore[no-untyped-def]
     question = IntakeQuestion(service_id=appointment.service_id, kind="short_text", prompt="Which medicines?")
     db.session.add(question)
     db.session.commit()
-    return {PATIENT: patient, STAFF: staff, ADMIN: admin, "appointment": appointment, "question_id": question.id,
+    photo_hash = photos.set_photo(admin.id, provider.id, photos.Upload(picture((60, 60)))).sha256
+    return {PATIENT: patient, STAFF: staff, ADMIN: admin, "photo_hash": photo_hash, "appointment": appointment, "question_id": question.id,
             "block_id": provider.working_hours[0].id, "time_off_id": off.id,
             "bystander_id": make_user(Role.STAFF).id, "specialty_id": provider.specialty_id,
             "message_id": _sent_message()}
@@ -162,7 +173,7 @@ def url_for_rule(rule, people) -> str:  # type: ignore[no-untyped-def]
                "provider_id": people["appointment"].provider_id, "block_id": people["block_id"],
                "time_off_id": people["time_off_id"], "patient_id": people[PATIENT].id,
                "user_id": people["bystander_id"], "service_id": people["appointment"].service_id,
-               "specialty_id": people["specialty_id"], "message_id": people["message_id"], "token": "not-a-token",
+               "specialty_id": people["specialty_id"], "message_id": people["message_id"], "sha256": people["photo_hash"], "token": "not-a-token",
                "question_id": people["question_id"]}
     missing = set(rule.arguments) - set(samples)
     assert not missing, f"{rule.rule}: add sample values for {sorted(missing)} to the role matrix"

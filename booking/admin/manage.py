@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from booking import htmx
@@ -16,7 +16,9 @@ from booking.domain.timezones import zone_names
 from booking.models import Provider, Service, Specialty, User
 from booking.models.queries import contains
 from booking.patient import params
-from booking.services import accounts, management
+from booking.request_limits import accepts_upload
+from booking.profiles import PHOTO_BODY_MAX, uploaded_photo
+from booking.services import accounts, management, photos
 from booking.services.errors import Problems, ServiceError
 from booking.views import paginate
 
@@ -172,10 +174,41 @@ def edit_provider(provider_id: int):  # type: ignore[no-untyped-def]
     return _provider_form(provider)
 
 
-def _provider_form(provider: Provider | None):  # type: ignore[no-untyped-def]
-    """The full provider form: every setting of DESIGN.md's provider; 422 with the message when refused."""
+@bp.post("/providers/<id:provider_id>/photo")
+@accepts_upload(PHOTO_BODY_MAX, photos.TOO_LARGE)
+@role_required(Role.ADMIN)
+def provider_photo(provider_id: int):  # type: ignore[no-untyped-def]
+    """Upload a provider's photo: 303 back to the editor, or the editor again with what was wrong."""
+    provider = db.session.get(Provider, provider_id)
+    if provider is None:
+        abort(404)
+    try:
+        photos.set_photo(current_user.id, provider_id, uploaded_photo())
+    except ServiceError as error:
+        db.session.rollback()
+        return _provider_form(db.session.get(Provider, provider_id), photo_error=error)
+    flash(f"New photo saved for {provider.name}.", "success")
+    return redirect(url_for("admin.edit_provider", provider_id=provider_id), 303)
+
+
+@bp.post("/providers/<id:provider_id>/photo/delete")
+@role_required(Role.ADMIN)
+def remove_provider_photo(provider_id: int):  # type: ignore[no-untyped-def]
+    try:
+        provider = photos.remove_photo(current_user.id, provider_id)
+    except ServiceError as error:
+        abort(error.status, error.message)
+    flash(f"Photo removed; {provider.name}'s initials are shown instead.", "success")
+    return redirect(url_for("admin.edit_provider", provider_id=provider_id), 303)
+
+
+def _provider_form(provider: Provider | None, photo_error: ServiceError | None = None):  # type: ignore[no-untyped-def]
+    """The full provider form: every setting of DESIGN.md's provider; 422 with the message when refused.
+
+    `photo_error`: a refused photo upload, said beside the photo (with its own status, 413 or 422).
+    """
     messages: list[str] = []
-    if request.method == "POST":
+    if request.method == "POST" and photo_error is None:
         try:
             saved = management.save_provider(current_user.id, provider.id if provider else None, _provider_fields())
         except ServiceError as error:
@@ -186,11 +219,14 @@ def _provider_form(provider: Provider | None):  # type: ignore[no-untyped-def]
             return redirect(url_for("admin.providers"), 303)
     staff = db.session.scalars(sa.select(User).where(User.role == Role.STAFF.value).order_by(User.full_name)).all()
     context = dict(
-        provider=provider, messages=messages, form=request.form if request.method == "POST" else None, staff=staff,
+        provider=provider, messages=messages, form=request.form if request.method == "POST" and photo_error is None else None,
+        staff=staff,
         specialties=db.session.scalars(sa.select(Specialty).order_by(Specialty.name)).all(),
         services=db.session.scalars(sa.select(Service).order_by(Service.name)).all(), zones=zone_names(),
+        photo_messages=photo_error.messages if photo_error else [], clinic_address=current_app.config["CLINIC_ADDRESS"],
     )
-    return render_template("admin/provider_form.html", **context), 422 if messages else 200
+    status = photo_error.status if photo_error else 422 if messages else 200
+    return render_template("admin/provider_form.html", **context), status
 
 
 def _provider_fields() -> management.ProviderFields:
@@ -225,6 +261,8 @@ def _provider_fields() -> management.ProviderFields:
         years_experience=number("years_experience"),
         fee_cents=round(float(fee) * 100) if fee else None,
         bio=form.get("bio"),
+        languages=form.get("languages"),
+        location=form.get("location"),
         active=form.get("active", "yes") == "yes",
     )
     management.provider_problems(fields, problems).raise_any()

@@ -4,7 +4,7 @@ A photo is kept in the database, not on disk: backups then hold it with everythi
 (and every machine behind a load balancer) reads the same bytes without a shared folder, and a photo
 is replaced in the same transaction as the row that names it, so no page ever points at a file that is
 not there yet or no longer. Photos are small by the time they are stored (re-encoded to at most
-800 x 800 pixels, some tens of kilobytes), so the database hardly notices them.
+400 x 400 pixels, some tens of kilobytes), so the database hardly notices them.
 
 The bytes live in a table of their own, one row per provider, rather than in a column of `providers`:
 the directory and every calendar read provider rows all the time, and none of them needs the picture.
@@ -28,7 +28,7 @@ class ProviderPhoto(db.Model):
     __tablename__ = "provider_photos"
     __table_args__ = (
         sa.CheckConstraint("length(sha256) = 64", name="sha256_hex"),
-        sa.CheckConstraint("width > 0 AND width <= 800 AND height > 0 AND height <= 800", name="bounded_size"),
+        sa.CheckConstraint("width > 0 AND width <= 400 AND height > 0 AND height <= 400", name="bounded_size"),
     )
 
     provider_id: Mapped[int] = mapped_column(sa.ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True)

@@ -12,6 +12,7 @@ from booking.extensions import db
 from booking.models import Provider, Service, Specialty, User, write_transaction
 from booking.services.errors import Conflict, Forbidden, Invalid, NotFound, Problems, one_line
 from booking.services.permissions import require_admin
+from booking.services.provider_profiles import profile_problems, tidy_languages, tidy_location
 
 
 def set_active(actor_id: int, user_id: int, active: bool) -> User:
@@ -123,6 +124,8 @@ class ProviderFields:
     years_experience: int | None = None
     fee_cents: int | None = None
     bio: str | None = None
+    languages: str | None = None
+    location: str | None = None  # a room or branch; empty: the clinic's address
     active: bool = True
 
 
@@ -139,6 +142,7 @@ def provider_problems(fields: ProviderFields, problems: Problems | None = None) 
         problems.add("The slot step is between 5 and 480 minutes, or empty for the service's length.", "slot_step_min")
     if len((fields.license_number or "").strip()) > 64:
         problems.add("Keep the licence number to 64 characters.", "license_number")
+    profile_problems(bio=fields.bio, languages=fields.languages, location=fields.location, problems=problems)
     return problems
 
 
@@ -173,6 +177,7 @@ def save_provider(actor_id: int, provider_id: int | None, fields: ProviderFields
                 setattr(provider, name, getattr(fields, name))
             provider.license_number = (fields.license_number or "").strip() or None
             provider.bio = (fields.bio or "").strip() or None
+            provider.languages, provider.location = tidy_languages(fields.languages), tidy_location(fields.location)
             db.session.add(provider)
             provider.schedule_changed()
             db.session.flush()

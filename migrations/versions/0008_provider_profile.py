@@ -35,7 +35,7 @@ def upgrade():
         sa.Column('data', sa.LargeBinary(), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint('length(sha256) = 64', name=op.f('ck_provider_photos_sha256_hex')),
-        sa.CheckConstraint('width > 0 AND width <= 800 AND height > 0 AND height <= 800',
+        sa.CheckConstraint('width > 0 AND width <= 400 AND height > 0 AND height <= 400',
                            name=op.f('ck_provider_photos_bounded_size')),
         sa.ForeignKeyConstraint(['provider_id'], ['providers.id'],
                                 name=op.f('fk_provider_photos_provider_id_providers'), ondelete='CASCADE'),
