@@ -91,10 +91,6 @@ def photo_upload(side: Side) -> dict[str, Any]:
     return {"photo": (RewoundFile(picture((80, 80))), "face.jpg", "image/jpeg")}  # sent by every visitor
 
 
-def photo_upload(side: Side) -> dict[str, Any]:
-    return {"photo": (RewoundFile(picture((80, 80))), "face.jpg", "image/jpeg")}  # sent by every visitor
-
-
 #: (endpoint, method) -> who may act on the side's object. Everyone else is refused.
 ACCESS: dict[tuple[str, str], Access] = {
     # The patient's own appointments.
