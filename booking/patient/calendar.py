@@ -51,6 +51,7 @@ class CalendarView:
     calendar_token: str = ""  # what the month grid shows (see fingerprint)
     slots_token: str = ""  # what the slot list shows
     focus: bool = False  # move the keyboard focus to the new content's heading (a requested swap)
+    reveal: bool = False  # the day was chosen for the visitor: bring its times into view on a phone
     _day_url_prefix: str = ""
 
     @property

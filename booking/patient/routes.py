@@ -78,15 +78,17 @@ def calendar_page(provider_id: int):  # type: ignore[no-untyped-def]
         current = calendar.current_month(provider, now).strftime("%Y-%m")
         return redirect(url_for("patient.calendar_page", provider_id=provider.id, month=current, **kept), 303)
     grid_only = htmx.wants_fragment() and htmx.target() == "calendar"
+    chosen_for_them = False
     if selected is None and not grid_only:
         # A calendar opens on its first day with free times, its times in view: one click fewer.
         first = first_free_times(provider, service, now, 1, reschedule.id if reschedule else None)
         if first and (month is None or (month.year, month.month) == (first[0].year, first[0].month)):
-            selected = first[0].date()
+            selected, chosen_for_them = first[0].date(), True
     view = calendar.build(provider, service, month, selected, now, reschedule, with_slots=not grid_only)
     if grid_only and _unchanged(view.calendar_token):
         return Response(status=204)
     view.focus = _requested_swap()
+    view.reveal = chosen_for_them and not htmx.is_htmx()
     if grid_only:
         return render_template("patient/_calendar.html", view=view)
     return render_template("patient/calendar.html", view=view)

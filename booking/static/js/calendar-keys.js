@@ -12,6 +12,9 @@
 // 2. When a live refresh of the slot list takes away the time that had the focus (someone else booked
 //    it), the focus moves to the nearest time left, or to the day's heading when none is left, and
 //    #slots-status (outside the swapped list, so it is there to speak) says which time was taken.
+// 3. A calendar that opens on a day chosen for the visitor (its first day with free times) brings that
+//    day's times into view on a narrow screen, where they sit below the month: their heading takes the
+//    focus (and says which day it is). A day the visitor picks does the same through htmx's autofocus.
 (function () {
   "use strict";
   var DAY = "[data-day]";
@@ -151,6 +154,16 @@
     if (day) day.focus();
   });
 
-  document.addEventListener("DOMContentLoaded", function () { prepare(document); });
+  function reveal() {
+    var slots = document.querySelector("#slots[data-reveal]");
+    var heading = document.getElementById("slots-title");
+    if (!slots || !heading || !window.matchMedia("(max-width: 51.99rem)").matches) return;
+    var first = slots.querySelector(SLOT) || heading;
+    if (first.getBoundingClientRect().bottom <= window.innerHeight) return;  // in view already
+    heading.focus({preventScroll: true});
+    heading.scrollIntoView({block: "start"});
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { prepare(document); reveal(); });
   document.addEventListener("htmx:load", function (event) { prepare(event.target); });
 })();
