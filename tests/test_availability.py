@@ -309,6 +309,60 @@ def test_check_start_reports_a_conflict_with_an_appointments_buffer_only() -> No
         assert check_start(rules, datetime(2026, 6, 8, 9), CHECK_NOW, time_off=appointment) == good
 
 
+TUESDAY = MONDAY + timedelta(days=1)
+
+
+def test_check_start_allows_a_start_right_where_time_off_or_an_appointment_with_its_buffers_ends() -> None:
+    """[start, end) spans: a start exactly at the end of time off, or exactly before + after minutes
+    after an appointment ends, is free; a second later still, it is not."""
+    rules = make_rules([Block(0, time(9), time(12))], before=5, after=10)
+    wall, start = datetime(2026, 6, 1, 10), utc(MONDAY, "10:00")
+    for free in ({"time_off": [span(MONDAY, "09:00", "10:00")]}, {"appointments": [span(MONDAY, "09:15", "09:45")]}):
+        assert check_start(rules, wall, LONG_AGO, **free) == (start, None)
+        assert "10:00" in clocks(one_day(rules, **free))
+    assert check_start(rules, wall, LONG_AGO, time_off=[span(MONDAY, "09:00", "10:00:01")]) == (None, Problem.TIME_OFF)
+    assert check_start(rules, wall, LONG_AGO, appointments=[span(MONDAY, "09:15", "09:45:01")]) == (None, Problem.TAKEN)
+
+
+APPROVAL_RULES = make_rules([Block(0, time(8), time(12))])  # Mondays 08:00-12:00 UTC
+
+
+@pytest.mark.parametrize(
+    ("off_start", "off_end", "problem"),
+    [
+        ("09:30", "10:00", None),  # ends as the request starts
+        ("10:30", "11:00", None),  # starts as it ends
+        ("09:30", "10:01", Problem.TIME_OFF),  # a minute into it
+        ("10:29", "11:00", Problem.TIME_OFF),  # from its last minute
+        ("10:10", "10:20", Problem.TIME_OFF),  # inside it
+        ("08:00", "12:00", Problem.TIME_OFF),  # around it
+    ],
+)
+def test_approving_refuses_a_request_that_time_off_overlaps_but_not_one_it_only_touches(
+    off_start: str, off_end: str, problem: Problem | None
+) -> None:
+    request = (utc(MONDAY, "10:00"), utc(MONDAY, "10:30"))
+    assert fits_schedule(APPROVAL_RULES, *request, time_off=[span(MONDAY, off_start, off_end)]) is problem
+    assert fits_schedule(APPROVAL_RULES, *request, time_off=[span(TUESDAY, off_start, off_end)]) is None
+
+
+@pytest.mark.parametrize(("before", "after"), [(0, 15), (15, 0), (10, 5)])
+def test_approving_keeps_before_plus_after_between_the_request_and_each_appointment(before: int, after: int) -> None:
+    """As for booking, whichever way round: a request and an appointment 10:00-10:30 must be 15
+    minutes apart, on either side, for the request to still fit when staff approve it."""
+    rules = make_rules(list(APPROVAL_RULES.blocks), before=before, after=after)
+    taken = [span(MONDAY, "10:00", "10:30")]
+
+    def fits(start: str, end: str) -> Problem | None:
+        return fits_schedule(rules, utc(MONDAY, start), utc(MONDAY, end), appointments=taken)
+
+    assert fits("09:15", "09:45") is None  # 15 minutes before it
+    assert fits("09:16", "09:46") is Problem.TAKEN
+    assert fits("10:45", "11:15") is None  # 15 minutes after it
+    assert fits("10:44", "11:14") is Problem.TAKEN
+    assert fits("10:30", "11:00") is Problem.TAKEN
+
+
 # --- seconds, midnight and nights ----------------------------------------------------------------
 
 FRIDAY, SATURDAY, SUNDAY = date(2026, 6, 5), date(2026, 6, 6), date(2026, 6, 7)
