@@ -452,3 +452,25 @@ def test_removing_time_off_takes_only_the_providers_own(week):  # type: ignore[n
     schedule.remove_time_off(staff, provider, mine)
     assert time_off_rows() == [(other_id, start, start + timedelta(hours=1), "Theirs")]
     assert version(provider) == versions[0] + 1
+
+
+def test_a_time_off_that_fails_midway_leaves_every_appointment_and_the_schedule_as_they_were(booked, monkeypatch):  # type: ignore[no-untyped-def]
+    """One transaction per change: when telling the second patient fails, the first cancellation, its
+    audit event and mail, the time off and the version bump are all undone with it."""
+    ids, start, end, (staff, provider) = booked
+    before, version_before = statuses(ids), version(provider)
+    told = []
+
+    def decided(appointment, actor, reason):  # type: ignore[no-untyped-def]
+        told.append(appointment.id)
+        if len(told) == 2:
+            raise RuntimeError("the mail could not be queued")
+        real_decided(appointment, actor, reason)
+
+    real_decided = schedule.notify.decided
+    monkeypatch.setattr(schedule.notify, "decided", decided)
+    with pytest.raises(RuntimeError):
+        schedule.add_time_off(staff, provider, start, end, "Training", cancel_clashes=True)
+    assert told == [ids["across its start"], ids["inside, later"]]
+    assert (statuses(ids), version(provider), time_off_rows(), outbox()) == (before, version_before, [], [])
+    assert not db.session.scalars(sa.select(AppointmentEvent).where(AppointmentEvent.kind == "status")).all()
