@@ -2,7 +2,9 @@
 exact slot lists, and property tests against a slow reference written here from the module's rules."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta, timezone
+from time import tzset
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -361,6 +363,33 @@ def test_approving_keeps_before_plus_after_between_the_request_and_each_appointm
     assert fits("10:45", "11:15") is None  # 15 minutes after it
     assert fits("10:44", "11:14") is Problem.TAKEN
     assert fits("10:30", "11:00") is Problem.TAKEN
+
+
+@pytest.fixture
+def server_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Runs a test as on a server whose own local time zone is another (the TZ variable)."""
+    def use(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        tzset()
+
+    yield use
+    monkeypatch.undo()
+    tzset()
+
+
+@pytest.mark.parametrize("server", ["Asia/Kathmandu", NEW_YORK])
+def test_the_servers_own_time_zone_changes_no_slot_and_no_start(server_zone: Callable[[str], None], server: str) -> None:
+    """Slots are in the provider's zone and starts in UTC, whatever zone the machine runs in."""
+    server_zone(server)
+    rules = make_rules([Block(0, time(9), time(10))], zone=LONDON)
+    slots = one_day(rules)
+    assert [s.astimezone(UTC) for s in slots] == [utc(MONDAY, "08:00"), utc(MONDAY, "08:30")]
+    assert labels(slots) == ["09:00 BST", "09:30 BST"]
+    start, problem = check_start(rules, datetime(2026, 6, 1, 9, 30), LONG_AGO)
+    assert problem is None and start == utc(MONDAY, "08:30") and start.tzinfo == UTC
+    assert fits_schedule(rules, utc(MONDAY, "08:00"), utc(MONDAY, "09:00")) is None
+    spring = make_rules([Block(6, time(0), time(3))], zone=LONDON)  # a clock-change day: the zone walks
+    assert labels(one_day(spring, date(2026, 3, 29))) == ["00:00 GMT", "00:30 GMT", "02:00 BST", "02:30 BST"]
 
 
 # --- seconds, midnight and nights ----------------------------------------------------------------
