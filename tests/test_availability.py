@@ -501,6 +501,37 @@ def test_blocks_overlap_across_midnight_and_the_end_of_the_week(a: Block, b: Blo
     assert blocks_overlap(a, b) is overlap and blocks_overlap(b, a) is overlap
 
 
+def test_blocks_that_overlap_offer_each_shared_start_once_and_the_day_in_order() -> None:
+    """The schedule editor refuses blocks that share time, but older data may hold a night and the
+    next morning that do: a start both offer is listed once, and the morning's starts fall into place
+    among the night's."""
+    midnight_twice = make_rules([Block(0, time(23), time(1)), Block(1, time(0), time(2))], duration=60)
+    assert clocks(one_day(midnight_twice, TUESDAY)) == ["00:00", "01:00"]
+    night_and_morning = make_rules([Block(0, time(22), time(6)), Block(1, time(4, 30), time(7, 30))], duration=60)
+    result = free_slots(night_and_morning, MONDAY, TUESDAY, LONG_AGO)
+    assert {day: clocks(slots) for day, slots in result.items()} == {
+        MONDAY: ["22:00", "23:00"],
+        TUESDAY: ["00:00", "01:00", "02:00", "03:00", "04:00", "04:30", "05:00", "05:30", "06:30"],
+    }
+    assert check_start(night_and_morning, datetime(2026, 6, 2, 4, 30), LONG_AGO) == (utc(TUESDAY, "04:30"), None)
+
+
+def test_a_block_starting_in_its_days_last_minute_with_seconds_starts_its_slots_at_midnight() -> None:
+    """23:59:30 (seconds from old data) rounds up to 24:00: the night's first slot is the next day's
+    00:00, the first minute the provider is at work, and the day the block starts on gets none."""
+    rules = make_rules([Block(0, time(23, 59, 30), time(6))], duration=60)
+    result = free_slots(rules, MONDAY, TUESDAY, LONG_AGO)
+    assert {day: clocks(slots) for day, slots in result.items()} == {MONDAY: [], TUESDAY: every("00:00", "05:00", 60)}
+    assert check_start(rules, datetime(2026, 6, 2, 0), LONG_AGO) == (utc(TUESDAY, "00:00"), None)
+
+
+def test_a_block_end_with_seconds_counts_to_the_second() -> None:
+    """A block ending at 09:59:59 (old data) has no 09:30 slot: a half hour from then ends a second late."""
+    rules = make_rules([Block(0, time(9), time(9, 59, 59))])
+    assert clocks(one_day(rules)) == ["09:00"]
+    assert check_start(rules, datetime(2026, 6, 1, 9, 30), LONG_AGO) == (None, Problem.OUTSIDE_HOURS)
+
+
 # London's clocks go forward at 01:00 on 29 March 2026 and back at 02:00 on 25 October: a night block
 # from the Saturday 22:00 to Sunday 06:00 lasts 7 and 9 real hours.
 LONDON_NIGHTS = [
