@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
+from booking.domain import availability
 from booking.domain.availability import (
     Block, Interval, Problem, Rules, blocks_overlap, check_start, fits_schedule, free_slots,
 )
@@ -752,6 +753,60 @@ def test_a_start_offered_exactly_at_now_with_no_notice_is_also_accepted_by_check
     offered = datetime(2026, 6, 1, 9) in [s.replace(tzinfo=None) for s in one_day(rules, now=now)]
     accepted = check_start(rules, datetime(2026, 6, 1, 9), now)[1] is None
     assert offered == accepted
+
+
+@pytest.mark.parametrize(
+    ("zone_name", "jump"),
+    [
+        pytest.param(NEW_YORK, datetime(2026, 3, 8, 7, tzinfo=UTC), id="new-york-0215-ends-0300-edt"),
+        pytest.param(LORD_HOWE, datetime(2026, 10, 3, 15, 30, tzinfo=UTC), id="lord-howe-0215-ends-0230"),
+    ],
+)
+def test_a_block_ending_in_skipped_wall_time_ends_at_the_jump_to_the_minute(zone_name: str, jump: datetime) -> None:
+    """02:15 does not exist on these Sundays: the block ends the moment the clocks jump, not a minute
+    after, so a request may run up to the jump and not a minute past it."""
+    rules = make_rules([Block(6, time(0), time(2, 15))], zone=zone_name)
+    start = jump - timedelta(hours=1)
+    assert fits_schedule(rules, start, jump) is None
+    assert fits_schedule(rules, start, jump + MINUTE) is Problem.OUTSIDE_HOURS
+
+
+def test_a_repeated_wall_time_means_its_first_occurrence_whatever_fold_the_datetime_carries() -> None:
+    """A wall time read off the second run of a repeated hour (an existing 01:30 EST shown as a naive
+    time) carries fold=1; as a start it still names 01:30 EDT, the one instant that start means."""
+    rules = make_rules([Block(6, time(0), time(4))], zone=NEW_YORK)
+    second = datetime(2026, 11, 1, 6, 30, tzinfo=UTC).astimezone(ZoneInfo(NEW_YORK)).replace(tzinfo=None)
+    assert second.fold == 1 and second == datetime(2026, 11, 1, 1, 30)
+    assert check_start(rules, second, LONG_AGO) == (datetime(2026, 11, 1, 5, 30, tzinfo=UTC), None)
+
+
+def test_only_blocks_that_meet_a_clock_change_ask_the_zone_about_each_wall_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The engine's cost rests on this: on a day without a clock change a wall time is a fixed offset
+    from UTC, so a block's slots are a plain range of integers; only a block that a clock change falls
+    in walks its wall times one by one through the zone. New York moves its clocks on Sunday 8 March
+    2026: that day's block walks, while the days around it, a night between two ordinary days and an
+    evening to 24:00 on the eve of the change take the fixed offsets."""
+    walked: list[tuple[date, Block]] = []
+    walk = availability._dated_starts
+
+    def spy(day: date, block: Block, rules: Rules, zone: ZoneInfo) -> list[tuple[date, list[int]]]:
+        walked.append((day, block))
+        return walk(day, block, rules, zone)
+
+    monkeypatch.setattr(availability, "_dated_starts", spy)
+    sunday = Block(6, time(9), time(17))
+    thursday_night, saturday_evening = Block(3, time(22), time(6)), Block(5, time(18), time(0))
+    rules = make_rules(
+        [Block(weekday, time(9), time(17)) for weekday in range(6)] + [sunday, thursday_night, saturday_evening],
+        zone=NEW_YORK, duration=60,
+    )
+    result = free_slots(rules, date(2026, 3, 2), date(2026, 3, 9), LONG_AGO)
+    assert walked == [(date(2026, 3, 8), sunday)]
+    assert clocks(result[date(2026, 3, 6)]) == every("00:00", "05:00", 60) + every("09:00", "16:00", 60)
+    assert clocks(result[date(2026, 3, 7)]) == every("09:00", "16:00", 60) + every("18:00", "23:00", 60)
+    assert labels(result[date(2026, 3, 8)]) == [f"{hour:02}:00 EDT" for hour in range(9, 17)]
 
 
 # --- properties ------------------------------------------------------------------------------------
