@@ -19,9 +19,10 @@ from booking.domain.roles import Role
 from booking.domain.status import Status
 from booking.extensions import db
 from booking.models import Provider, User
-from booking.services import booking, decisions, intake, notes
+from booking.services import booking, decisions, intake, notes, photos
 from tests.booking_helpers import everyday_provider, local_day
 from tests.factories import DEFAULT_PASSWORD, make_appointment, make_user
+from tests.images import picture
 from tests.live import DESKTOP, axe_violations
 
 # --- the clinic and the page walks (shared with test_browser_layout.py) ----------------------------
@@ -62,6 +63,10 @@ def open_clinic() -> Clinic:
         answers = {medicines.id: "Ibuprofen now and then"}
         return booking.book_appointment(who, provider_id, service_id, wall, reason, answers).appointment_id
 
+    here = db.session.get(Provider, provider_id)  # a profile with a photo, on the cards and the calendar
+    here.languages, here.location, here.bio = "English, Welsh", "Room 4, first floor", "Sees families and children."
+    db.session.commit()
+    photos.set_photo(admin.id, provider_id, photos.Upload(picture((600, 600)), "amelia.jpg", "image/jpeg"))
     own = book(patient.id, 6, 10, "A check-up")
     decisions.approve(admin.id, own)
     notes.add_note(admin.id, own, "Please bring your last blood test.", visible_to_patient=True)
@@ -178,6 +183,8 @@ def staff_pages(page: Any, clinic: Clinic) -> Iterator[str]:
     yield "time-off"
     visit(page, f"/staff/patients/{clinic.patient_id}")
     yield "patient"
+    visit(page, "/staff/profile")
+    yield "profile"
     visit(page, "/account/")
     yield "account"
 
@@ -199,6 +206,12 @@ def admin_pages(page: Any, clinic: Clinic) -> Iterator[str]:
     yield "providers"
     visit(page, f"/admin/providers/{clinic.provider_id}")
     yield "provider-form"
+    page.set_input_files("#photo", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"Not a photo"}])
+    with page.expect_response(lambda r: r.url.endswith("/photo") and r.request.method == "POST") as answer:
+        page.click(".photo-upload button[type=submit]")
+    assert answer.value.status == 422
+    page.wait_for_selector("#photo-errors")
+    yield "provider-photo-refused"
     visit(page, "/admin/services")
     page.locator(f"tr[data-service-id='{clinic.service_id}'] a:has-text('Edit')").click()
     page.wait_for_selector(f"tr.editing[data-service-id='{clinic.service_id}'] input[name=name]")
