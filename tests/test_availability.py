@@ -248,6 +248,17 @@ def test_inputs_in_any_order_and_partly_or_wholly_outside_the_range() -> None:
         assert {day: clocks(slots) for day, slots in result.items()} == expected
 
 
+def test_time_off_and_appointments_inside_one_another_keep_the_outer_ones_whole_span() -> None:
+    """Busy spans nested in others (an appointment kept during time off, time off inside a long
+    appointment): the outer span's time stays busy from its start to its end, the inner one adds none."""
+    rules = make_rules()
+    inner_appointment = {"appointments": [span(MONDAY, "10:00", "10:30")], "time_off": [span(MONDAY, "09:00", "11:00")]}
+    inner_time_off = {"appointments": [span(MONDAY, "09:00", "11:00")], "time_off": [span(MONDAY, "10:00", "10:30")]}
+    for inputs in (inner_appointment, inner_time_off):
+        assert clocks(one_day(rules, **inputs)) == ["11:00", "11:30"]
+    nested = [span(MONDAY, "09:00", "11:00"), span(MONDAY, "09:30", "10:00"), span(MONDAY, "10:15", "10:45")]
+    assert clocks(one_day(rules, time_off=nested)) == ["11:00", "11:30"]
+
 def test_check_start_accepts_a_good_start_and_returns_the_aware_instant() -> None:
     rules = make_rules(zone=LONDON)
     start, problem = check_start(rules, datetime(2026, 6, 1, 9, 30), LONG_AGO)
