@@ -122,6 +122,12 @@ def test_a_switched_off_account_changes_no_photo_and_a_missing_provider_is_told(
     assert photo_of(clinic["provider"].id) is None
 
 
+def test_removing_a_photo_that_is_not_there_changes_nothing(clinic):  # type: ignore[no-untyped-def]
+    before = photo_rows()
+    assert photos.remove_photo(clinic["own"].id, clinic["provider"].id).photo_hash is None
+    assert photo_rows() == before
+
+
 def test_the_routes_refuse_other_staff_and_patients_and_send_visitors_to_log_in(app, clinic):  # type: ignore[no-untyped-def]
     provider_id = clinic["provider"].id
     before = photo_rows()
@@ -231,10 +237,22 @@ def test_jpeg_png_and_webp_are_taken_and_stored_as_webp_within_400_pixels(clinic
     assert photo.sha256 == hashlib.sha256(photo.data).hexdigest()
 
 
+@pytest.mark.parametrize("mode", ["LA", "P"])
+def test_a_grey_or_palette_png_with_transparency_stays_transparent(clinic, mode):  # type: ignore[no-untyped-def]
+    image = Image.new("LA", (80, 40), (128, 255))
+    image.paste((0, 0), (0, 0, 40, 40))  # the left half see-through
+    out = io.BytesIO()
+    (image if mode == "LA" else image.convert("RGBA").convert("P")).save(
+        out, "PNG", **({} if mode == "LA" else {"transparency": 0}))
+    stored = stored_image(photos.set_photo(clinic["own"].id, clinic["provider"].id, photos.Upload(out.getvalue())))
+    assert stored.mode == "RGBA" and stored.getpixel((10, 20))[3] == 0
+
+
 def test_a_small_photo_is_not_enlarged_and_a_name_or_type_that_says_nothing_is_fine(clinic):  # type: ignore[no-untyped-def]
-    for upload_ in (photos.Upload(picture((120, 80)), None, None),
-                    photos.Upload(picture((120, 80)), "photo", "application/octet-stream"),
-                    photos.Upload(picture((120, 80)), "C:\\Users\\me\\face.JPG", "image/jpeg; charset=binary")):
+    for name, kind in ((None, None), ("photo", "application/octet-stream"), ("face.", ""),
+                       ("C:\\Users\\me\\face.JPG", "image/jpeg; charset=binary"),
+                       ("C:\\my.photos\\face", "Image/JPEG"), ("IMG.2024.jpeg", "image/jpeg ; charset=binary")):
+        upload_ = photos.Upload(picture((120, 80)), name, kind)
         assert stored_image(photos.set_photo(clinic["own"].id, clinic["provider"].id, upload_)).size == (120, 80)
 
 
@@ -266,14 +284,19 @@ BAD_UPLOADS: dict[str, tuple[Callable[[], bytes], str, str, int, str]] = {
     "GIF and HTML polyglot": (gif_html_polyglot, "cat.gif", "image/gif", 422, "not a JPEG, PNG or WebP"),
     "GIF named as a JPEG": (gif_html_polyglot, "cat.jpg", "image/jpeg", 422, "not a JPEG, PNG or WebP"),
     "PNG with a web page after it": (png_html_polyglot, "face.png", "image/png", 422, "web page or script"),
-    "PNG named .jpg": (lambda: picture((50, 50), "PNG"), "face.jpg", "image/jpeg", 422, "is a PNG image but"),
-    "JPEG sent as a PNG": (picture, "face.png", "image/png", 422, "is a JPEG image but"),
+    "PNG named .jpg": (lambda: picture((50, 50), "PNG"), "face.jpg", "image/jpeg", 422, "a PNG image but its name"),
+    "PNG sent as a JPEG": (lambda: picture((50, 50), "PNG"), "face.png", "image/jpeg", 422, "end in .png and"),
+    "JPEG sent as a PNG": (picture, "face", "image/png", 422, "is a JPEG image but its name or type says otherwise. "
+                                                          "Rename it to end in .jpg"),
     "WebP named .html": (lambda: picture((50, 50), "WEBP"), "face.html", "text/html", 422, "is a WebP image but"),
+    "WebP named .webp.html": (lambda: picture((50, 50), "WEBP"), "face.webp.html", "image/webp", 422, "a WebP"),
     "SVG with a script": (lambda: SVG_WITH_SCRIPT, "logo.svg", "image/svg+xml", 422, "SVG drawings are not"),
     "SVG named .png": (lambda: SVG_WITH_SCRIPT, "logo.png", "image/png", 422, "SVG drawings are not"),
     "text": (lambda: b"Dear clinic, here is my photo.", "me.txt", "text/plain", 422, "not a JPEG, PNG or WebP"),
     "HTML page": (lambda: b"<html><script>alert(1)</script></html>", "me.jpg", "image/jpeg", 422, "not a JPEG"),
     "JPEG cut short": (lambda: picture()[:3000], "me.jpg", "image/jpeg", 422, "could not be read"),
+    "PNG cut short in its header": (lambda: picture(fmt="PNG")[:20], "me.png", "image/png", 422, "could not be read"),
+    "WebP cut short": (lambda: picture(fmt="WEBP")[:60], "me.webp", "image/webp", 422, "could not be read"),
     "empty file": (lambda: b"", "me.jpg", "image/jpeg", 422, "Choose a photo"),
     "over 5 MB": (lambda: picture((64, 64)) + b"\0" * photos.MAX_UPLOAD_BYTES, "me.jpg", "image/jpeg", 413,
                   "larger than 5 MB"),
@@ -288,7 +311,7 @@ def test_a_bad_upload_is_refused_with_its_reason_and_nothing_is_stored(app, clin
     before = photo_rows()
     with pytest.raises(ServiceError, match=re.escape(words)) as refused:
         photos.set_photo(clinic["own"].id, provider_id, photos.Upload(make(), filename, content_type))
-    assert refused.value.status == status
+    assert (refused.value.status, refused.value.field) == (status, "photo")
     for client, url in ((login(app, clinic["admin"]), admin_url(provider_id)),
                         (login(app, clinic["own"]), "/staff/profile/photo")):
         answer = upload(client, url, make(), filename, content_type)
