@@ -60,7 +60,8 @@ def login():  # type: ignore[no-untyped-def]
                            account=fingerprint(form.email.data))
             form.form_errors += [LOGIN_FAILED, LOGIN_FAILED_HINT]
     status = 422 if form.is_submitted() else 200
-    return htmx.render("auth/login.html", "auth/_login_form.html", status, form=form, next_url=next_url)
+    return htmx.render("auth/login.html", "auth/_login_form.html", status, form=form, next_url=next_url,
+                       inline=_inline())
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -87,7 +88,13 @@ def register():  # type: ignore[no-untyped-def]
             security_event("registration", "registration asked for", account=fingerprint(form.email.data))
             return htmx.go(url_for("auth.check_email", next=next_url))
     status = 422 if form.is_submitted() else 200
-    return htmx.render("auth/register.html", "auth/_register_form.html", status, form=form, next_url=next_url)
+    return htmx.render("auth/register.html", "auth/_register_form.html", status, form=form, next_url=next_url,
+                       inline=_inline())
+
+
+def _inline() -> bool:
+    """The form came back into the confirm step, beside the other one (see auth/_register_form.html)."""
+    return request.args.get("inline") == "1" and htmx.wants_fragment()
 
 
 @bp.get("/register/check-email")
