@@ -1,8 +1,9 @@
 """In Chromium, axe-core (WCAG 2.0/2.1 A and AA) on every page of every role, in light and dark mode, in
 the states htmx swaps in; live regions on what changes in place; no motion for people who asked for none.
 
-The page walks (`anonymous_pages`, `patient_pages`, ...) are the list of the product's pages: each drives
-a logged-in browser through one role's pages and yields a name whenever one is ready to be looked at.
+The page walks (`anonymous_pages`, `visitor_pages`, `patient_pages`, ...) are the list of the product's
+pages: each drives a browser through one role's pages and yields a name whenever one is ready to be
+looked at.
 tests/test_browser_layout.py walks the same pages for its screenshots.
 """
 from __future__ import annotations
@@ -117,6 +118,50 @@ def anonymous_pages(page: Any) -> Iterator[str]:
     yield "404"
 
 
+def visitor_pages(page: Any, clinic: Clinic) -> Iterator[str]:
+    """Someone without an account on the way to a time: the home page and the directory with their time
+    chips, a calendar and its times, the confirm step with its login and registration forms (opened
+    from a chip, and swapped into the calendar) and their refusals in place, and the check-email page
+    that leads back to the chosen time."""
+    visit(page, "/")
+    yield "home"
+    visit(page, "/book/")
+    page.wait_for_selector(f"[data-provider-id='{clinic.provider_id}'] a[data-slot-start]")
+    yield "directory"
+    page.click(f"[data-provider-id='{clinic.provider_id}'] a[data-slot-start] >> nth=0")
+    page.wait_for_selector("#confirm-title")
+    yield "confirm"  # the whole page a time chip opens
+    visit(page, f"/book/{clinic.provider_id}?service={clinic.service_id}")
+    page.wait_for_selector("#slots [data-slot-start]")  # the first day with free times, chosen
+    yield "calendar"
+    page.locator("#calendar a[data-day]").last.click()
+    page.wait_for_selector("#slots-title")
+    yield "slots"
+    page.locator("#slots [data-slot-start]").first.click()
+    page.wait_for_selector("#slots #login-form")
+    yield "confirm-swapped"  # the step swapped into the calendar, both forms in it
+    page.fill("#login-form [name=email]", "nobody@example.test")
+    page.fill("#login-form [name=password]", "not the password")
+    with page.expect_response(lambda r: "/auth/login" in r.url and r.request.method == "POST") as answer:
+        page.click("#login-form button[type=submit]")
+    assert answer.value.status == 422
+    page.wait_for_selector("#login-form .form-errors")
+    yield "confirm-login-refused"
+    with page.expect_response(lambda r: "/auth/register" in r.url and r.request.method == "POST") as answer:
+        page.click("#register-form button[type=submit]")
+    assert answer.value.status == 422
+    page.wait_for_selector("#register-form .field-errors")
+    yield "confirm-register-refused"
+    page.fill("#register-form [name=full_name]", "Vera Visitor")
+    page.fill("#register-form [name=email]", "vera@example.test")
+    page.fill("#register-form [name=password]", "correct horse battery")
+    page.fill("#register-form [name=password_confirm]", "correct horse battery")
+    page.click("#register-form button[type=submit]")
+    page.wait_for_selector("#check-email")
+    assert "next=" in page.url
+    yield "check-email"
+
+
 def patient_pages(page: Any, clinic: Clinic, day: int = 0) -> Iterator[str]:
     """`day`: which of the calendar's free days to book (a second walk books another)."""
     log_in(page, clinic.patient_email)
@@ -227,6 +272,7 @@ def admin_pages(page: Any, clinic: Clinic) -> Iterator[str]:
 #: role -> walk(page, clinic, run): `run` counts the walks of one role over the same clinic.
 WALKS = {
     "anonymous": lambda page, clinic, run=0: anonymous_pages(page),
+    "visitor": lambda page, clinic, run=0: visitor_pages(page, clinic),
     "patient": lambda page, clinic, run=0: patient_pages(page, clinic, day=run),
     "staff": lambda page, clinic, run=0: staff_pages(page, clinic),
     "admin": lambda page, clinic, run=0: admin_pages(page, clinic),

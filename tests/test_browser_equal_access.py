@@ -29,6 +29,11 @@ FALSE_POSITIVES: list[tuple[str, str, str, str]] = [
      r'<input\b(?=[^>]*\btype="email")(?=[^>]*\bautocomplete="username")[^>]*\bid="email"[^>]*>',
      "the login e-mail field is type=email with autocomplete=username, which HTML allows since whatwg/html#5881"
      " (2020) and password managers expect; the engine still follows the older table"),
+    ("input_autocomplete_valid",
+     r"/html\[1\]/body\[1\]/main\[1\]/(?:div\[\d+\]/)*section\[1\]/div\[1\]/section\[1\]/form\[1\]/div\[[12]\]/input\[1\]",
+     r'<input\b(?=[^>]*\btype="email")(?=[^>]*\bautocomplete="username")[^>]*\bid="email"[^>]*>',
+     "the same login e-mail field in the login form at the confirm step (its first section, beside the"
+     " registration form), for the same reason"),
     ("aria_form_label_unique", r".*/form\[\d+\]", UNNAMED_FORM,
      "a form without an accessible name is not a landmark (HTML-AAM gives it the form role only when it is"
      " named), so there are no landmarks to tell apart; naming each row's approve or cancel form would put"
@@ -113,6 +118,12 @@ def test_the_engine_runs_and_reports_what_it_should(browser):  # type: ignore[no
     ({"rule": "input_autocomplete_valid",
       "path": "/html[1]/body[1]/main[1]/section[1]/form[1]/div[1]/input[1]",
       "snippet": '<input type="email" name="email" id="email" autocomplete="nickname">'}, False),
+    ({"rule": "input_autocomplete_valid",  # the confirm step's login form, swapped into the calendar
+      "path": "/html[1]/body[1]/main[1]/div[2]/div[1]/section[1]/div[1]/section[1]/form[1]/div[2]/input[1]",
+      "snippet": '<input value="" type="email" name="email" id="email" autocomplete="username">'}, True),
+    ({"rule": "input_autocomplete_valid",  # the registration form's e-mail field beside it is not forgiven
+      "path": "/html[1]/body[1]/main[1]/section[1]/div[1]/section[2]/form[1]/div[2]/input[1]",
+      "snippet": '<input type="email" name="email" id="register-email" autocomplete="username">'}, False),
     ({"rule": "input_checkboxes_grouped",
       "path": "/html[1]/body[1]/main[1]/section[1]/form[1]/label[1]/input[1]",
       "snippet": '<input value="yes" name="active" type="checkbox">'}, False),

@@ -28,8 +28,8 @@ from tests.factories import DEFAULT_PASSWORD, make_appointment, make_user
 from tests.live import screenshot
 from tests.mailbox import link_in
 
-#: Where a newcomer starts: the page that first shows providers with free times to click.
-START = "/book/"
+#: Where a newcomer starts: the clinic's home page, whose provider cards offer their first free times.
+START = "/"
 PASSWORD = "correct horse battery"
 SECRET_NAME = "Zebedee Quartermaine"
 SECRET_REASON = "Recurring migraine after the accident"
@@ -179,7 +179,7 @@ def test_a_visitor_looking_at_calendars_and_times_sees_no_one_elses_appointment_
     seen: list[str] = []
     page.goto(START)
     seen.append(page.content())
-    page.click(f"[data-provider-id='{provider_id}'] h2 a")
+    page.click(f"[data-provider-id='{provider_id}'] :is(h2, h3) a")  # the card's name
     page.wait_for_url(re.compile(rf"/book/{provider_id}\?"))
     seen.append(page.content())
     taken_day = wall(1, 10)[:10]
