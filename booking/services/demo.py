@@ -58,23 +58,27 @@ class DemoProvider:
     years: int
     bio: str
     buffer_after: int = 0
+    languages: str = "English"
+    location: str | None = None  # None: at the clinic's address
 
 
 PROVIDERS = [
     DemoProvider("staff1@demo.test", "Dr Amelia Hart", "General Practice",
                  ("General consultation", "Follow-up visit", "Vaccination"), WEEKDAY_WITH_LUNCH, "GMC-7051234", 14,
-                 "Family doctor with a special interest in preventive care."),
+                 "Family doctor with a special interest in preventive care.", languages="English, Welsh"),
     DemoProvider("staff2@demo.test", "Dr Rahul Mehta", "Dentistry", ("Dental check-up", "Teeth cleaning"),
-                 WEEKDAY_WITH_LUNCH, "GDC-118822", 9, "Calm, thorough dentistry for anxious patients.", buffer_after=5),
+                 WEEKDAY_WITH_LUNCH, "GDC-118822", 9, "Calm, thorough dentistry for anxious patients.", buffer_after=5,
+                 languages="English, Hindi, Gujarati", location="Dental suite, ground floor"),
     DemoProvider("staff3@demo.test", "Sofia Lindqvist", "Physiotherapy", ("Physiotherapy session",), WEEKDAY_DAY,
-                 "HCPC-PH99812", 11, "Sports injuries and back pain."),
+                 "HCPC-PH99812", 11, "Sports injuries and back pain.", languages="English, Swedish",
+                 location="Physiotherapy gym, the annexe behind the main building"),
     DemoProvider("staff4@demo.test", "Dr Kwame Boateng", "Dermatology", ("Skin check", "Follow-up visit"),
                  WEEKDAY_DAY, "GMC-6623410", 17, "Skin cancer screening and eczema care."),
     DemoProvider("staff5@demo.test", "Dr Chloe Martin", "Paediatrics", ("Child wellness visit", "Vaccination"),
-                 WEEKDAY_WITH_LUNCH, "GMC-7420077", 7, "Children from newborns to teenagers."),
+                 WEEKDAY_WITH_LUNCH, "GMC-7420077", 7, "Children from newborns to teenagers.", languages="English, French"),
     DemoProvider("staff6@demo.test", "Dr Tomasz Nowak", "General Practice",
                  ("General consultation", "Follow-up visit"), WEEKDAY_DAY, "GMC-7733905", 5,
-                 "Men's health and chronic conditions."),
+                 "Men's health and chronic conditions.", languages="English, Polish"),
 ]
 
 PATIENTS = [
@@ -124,6 +128,7 @@ def seed_demo(password: str, clinic_zone: str, now: datetime | None = None) -> S
                 provider.services = [services[s] for s in spec.services]
                 provider.license_number, provider.years_experience, provider.bio = spec.license_number, spec.years, spec.bio
                 provider.buffer_after_min = spec.buffer_after
+                provider.languages, provider.location = spec.languages, spec.location
                 provider.working_hours = [
                     WorkingHours(weekday=day, start_time=start, end_time=end)
                     for day in range(5) for start, end in spec.hours
