@@ -357,6 +357,10 @@ def test_questions_are_asked_in_the_order_the_admin_sets(app):  # type: ignore[n
     intake.move_question(admin.id, fourth.id, -1)
     assert order() == ["Fourth", "Third", "Second"]
     assert [q.position for q in intake.questions_for(service.id)] == [1, 2, 3]
+    for step in (0, 2, -2):
+        with pytest.raises(Invalid, match="^A question moves one place up or down.$"):
+            intake.move_question(admin.id, second.id, step)
+    assert order() == ["Fourth", "Third", "Second"]
 
 
 def test_an_edited_question_is_asked_as_edited(app):  # type: ignore[no-untyped-def]

@@ -131,12 +131,14 @@ def move_question(actor_id: int, question_id: int, step: int) -> IntakeQuestion:
     The service's questions are numbered afresh in their order, so places stay distinct even after
     questions were removed or two admins added one at the same moment.
     """
+    if step not in (-1, 1):
+        raise Invalid("A question moves one place up or down.")
     with write_transaction():
         require_admin(actor_id)
         question = _question(question_id)
         ordered = questions_for(question.service_id)
         index = ordered.index(question)
-        target = index + (1 if step > 0 else -1)
+        target = index + step
         if 0 <= target < len(ordered):
             ordered[index], ordered[target] = ordered[target], ordered[index]
         for position, each in enumerate(ordered, start=1):
