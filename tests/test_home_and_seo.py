@@ -127,14 +127,26 @@ def test_opening_hours_in_the_short_form_read_as_words(entries, words):  # type:
     assert [line.entry for line in read(entries)] == entries
 
 
-@pytest.mark.parametrize("entries", [
-    "Mo-Fr 08:00-18:00", ["Mon-Fri 08:00-18:00"], ["Mo-Fr 8:00-18:00"], ["Mo-Fr 08:00-24:30"], ["Mo-Fr 18:00-08:00"],
-    ["Fr-Mo 08:00-18:00"], ["Mo-Fr 08:00-18:00 "], ["Mo-Fr 24:00-24:00"], ["Mo-Fr 08:60-18:00"], [7], None,
-    ["Mo-Fr 08:00-08:00"], ["Mo-Mo 08:00-18:00"],
+NOT_LIKE = 'is not like "Mo-Fr 08:00-18:00" (days Mo Tu We Th Fr Sa Su'
+
+
+@pytest.mark.parametrize(("entries", "message"), [
+    ("Mo-Fr 08:00-18:00", "'Mo-Fr 08:00-18:00' must be a list such as [\"Mo-Fr 08:00-18:00\", \"Sa 09:00-13:00\"]."),
+    (None, "None must be a list such as"),
+    (["Mon-Fri 08:00-18:00"], "'Mon-Fri 08:00-18:00' " + NOT_LIKE), (["Mo-Fr 8:00-18:00"], NOT_LIKE),
+    (["Mo-Fr 08:00-24:30"], NOT_LIKE), (["Mo-Fr 08:00-18:00 "], NOT_LIKE), (["Mo-Fr 08:60-18:00"], NOT_LIKE),
+    ([7], "7 " + NOT_LIKE), (["Mo-Fr 24:00-24:00"], NOT_LIKE),  # no day opens at 24:00
+    (["Mo-Fr 18:00-08:00"], "'Mo-Fr 18:00-08:00' closes before it opens."),
+    (["Mo-Fr 08:00-08:00"], "closes before it opens."),
+    (["Fr-Mo 08:00-18:00"], "the days 'Fr-Mo' run backwards; write them from the first to the last."),
+    (["Mo-Mo 08:00-18:00"], "the days 'Mo-Mo' run backwards"),
 ])
-def test_opening_hours_not_in_the_short_form_are_refused_with_an_example(entries):  # type: ignore[no-untyped-def]
-    with pytest.raises(OpeningHoursError):
+def test_opening_hours_not_in_the_short_form_are_refused_saying_what_is_wrong(entries, message):  # type: ignore[no-untyped-def]
+    with pytest.raises(OpeningHoursError) as refused:
         read(entries)
+    assert message in str(refused.value)
+    if message.endswith(NOT_LIKE):
+        assert str(refused.value).endswith("a range with -, several with commas; then opening and closing time).")
 
 
 def test_the_app_refuses_to_start_with_opening_hours_it_cannot_show(tmp_path):  # type: ignore[no-untyped-def]
