@@ -12,7 +12,7 @@ Why each step is there:
   both refuse. A very long, thin image is refused by its longest side.
 - What is stored is re-encoded from the decoded pixels, turned upright first (by the camera's EXIF
   orientation) and fitted within 400 x 400 (pages show it at most 128 CSS pixels wide, so
-  this is sharp on a 3x screen and light to send): none of the upload's bytes reach a browser, and its
+  it is sharp on a 3x screen and light to send): none of the upload's bytes reach a browser, and its
   metadata (EXIF with GPS position and camera serial, XMP, comments, anything appended) is left behind.
 - Only an administrator or the provider's own staff user may change a provider's photo; the check is
   made here, inside the transaction, whatever the route checked.
