@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
-from booking.domain.confirmation import change_deadline, deadline_words, next_step, visit_words, zone_words
+from booking.domain.confirmation import change_deadline, deadline_words, next_step, visit_words
 from booking.domain.roles import Role
 from booking.domain.status import Status
 from booking.extensions import db
@@ -92,18 +92,21 @@ def ics_times(text: str) -> tuple[datetime, datetime]:
 
 # --- the words, worked out here from zoneinfo alone -----------------------------------------------
 
+def clock(local: datetime, city: str) -> str:
+    """"London time (GMT)", "Kolkata time (IST)": the city and the clock's label at that moment."""
+    label = local.tzname() or ""
+    return f"{city} time ({'UTC' + label if label[:1] in '+-' else label})"
+
+
 def expected_when(start: datetime, end: datetime, zone: str, city: str) -> str:
     first, last = start.astimezone(ZoneInfo(zone)), end.astimezone(ZoneInfo(zone))
-    label = first.tzname() or ""
-    suffix = "" if label.startswith(("+", "-")) else f" ({label})"
-    return (f"{first:%A} {first.day} {first:%B} {first.year}, {first:%H:%M} to {last:%H:%M} "
-            f"{city} time{suffix}")
+    return f"{first:%A} {first.day} {first:%B} {first.year}, {first:%H:%M} to {last:%H:%M} {clock(first, city)}"
 
 
 def expected_deadline(deadline: datetime, zone: str, city: str) -> str:
     local, today = deadline.astimezone(ZoneInfo(zone)), datetime.now(ZoneInfo(zone))
     year = f" {local.year}" if local.year != today.year else ""
-    return f"{local:%A} {local.day} {local:%B}{year}, {local:%H:%M} {city} time"
+    return f"{local:%A} {local.day} {local:%B}{year}, {local:%H:%M} {clock(local, city)}"
 
 
 def next_clock_change(zone: str, after: date, within_days: int = 400) -> date | None:
@@ -237,6 +240,23 @@ def test_the_calendar_entries_name_the_place_and_lead_back_to_the_page(client, p
     assert (outlook["subject"], outlook["location"], outlook["body"]) == (title, ADDRESS, details)
     [event] = Calendar.from_ical(client.get(link(html, "ics")).get_data(as_text=True)).walk("VEVENT")
     assert (str(event["SUMMARY"]), str(event["LOCATION"])) == (title, ADDRESS)
+
+
+def test_a_provider_seen_at_a_branch_sends_the_patient_there(client, patient):  # type: ignore[no-untyped-def]
+    """Where the clinic set a location for the provider, the page, the map, both calendar links and the
+    .ics all name it instead of the clinic's address."""
+    branch = "Leith Walk Branch, 2 Shore Road, Edinburgh"
+    provider = everyday_provider()
+    provider.location = branch
+    db.session.commit()
+    _, html, stored = book(client, provider, wall(5, 10))
+    assert shown(html, "where") == f"{branch} (map of {branch} on OpenStreetMap)"
+    assert ADDRESS not in html
+    assert query_of(link(html, "google"))["location"] == query_of(link(html, "outlook"))["location"] == branch
+    [event] = Calendar.from_ical(client.get(link(html, "ics")).get_data(as_text=True)).walk("VEVENT")
+    assert str(event["LOCATION"]) == branch
+    map_link = unescape(re.search(r'data-visit="where">.*?<a href="([^"]+)"', html, re.S)[1])
+    assert query_of(map_link) == {"query": branch}
 
 
 # --- after the cutoff, and once it is off ------------------------------------------------------------
@@ -400,25 +420,17 @@ def test_the_deadline_is_the_instant_the_booking_rules_stop_changes(app, patient
     assert not booking_service.can_change(own, cutoff, now=deadline + timedelta(microseconds=1))
 
 
-@pytest.mark.parametrize("zone, words", [
-    ("Europe/London", "London time"), ("America/Argentina/Buenos_Aires", "Buenos Aires time"),
-    ("UTC", "UTC"), ("Etc/GMT+5", "UTC-05"), ("Etc/UTC", "UTC"),
-])
-def test_a_zone_is_named_by_its_city_or_else_its_offset(zone, words):  # type: ignore[no-untyped-def]
-    assert zone_words(zone, datetime(2027, 1, 12, 9, tzinfo=UTC)) == words
-
-
 @pytest.mark.parametrize("start, minutes, zone, words", [
     (datetime(2027, 1, 12, 9, 30, tzinfo=UTC), 30, "Europe/London",
      "Tuesday 12 January 2027, 09:30 to 10:00 London time (GMT)"),
-    (datetime(2027, 7, 6, 23, 0, tzinfo=UTC), 120, "Europe/London",  # past midnight: the end's day is named
+    (datetime(2027, 7, 6, 23, 0, tzinfo=UTC), 120, "Europe/London",  # starting at midnight: one day
      "Wednesday 7 July 2027, 00:00 to 02:00 London time (BST)"),
-    (datetime(2027, 7, 6, 22, 0, tzinfo=UTC), 120, "Europe/London",
+    (datetime(2027, 7, 6, 22, 0, tzinfo=UTC), 120, "Europe/London",  # past midnight: the end's day is named
      "Tuesday 6 July 2027, 23:00 to Wednesday 7 July, 01:00 London time (BST)"),
     (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), 60, "Europe/London",  # the clocks go back inside it
-     "Sunday 25 October 2026, 01:30 to 01:30 London time (BST, then GMT)"),
+     "Sunday 25 October 2026, 01:30 London time (BST) to 01:30 London time (GMT)"),
     (datetime(2027, 1, 12, 9, 30, tzinfo=UTC), 30, "Asia/Dubai",  # tzdata has no letters for it: "+04"
-     "Tuesday 12 January 2027, 13:30 to 14:00 Dubai time"),
+     "Tuesday 12 January 2027, 13:30 to 14:00 Dubai time (UTC+04)"),
     (datetime(2027, 1, 12, 9, 30, tzinfo=UTC), 30, "UTC", "Tuesday 12 January 2027, 09:30 to 10:00 UTC"),
 ])
 def test_a_visit_is_said_with_its_zone_once(start, minutes, zone, words):  # type: ignore[no-untyped-def]
@@ -428,12 +440,12 @@ def test_a_visit_is_said_with_its_zone_once(start, minutes, zone, words):  # typ
 def test_the_deadline_names_its_year_only_when_it_is_not_this_one():  # type: ignore[no-untyped-def]
     deadline = datetime(2027, 12, 8, 9, 30, tzinfo=UTC)
     assert deadline_words(deadline, "Europe/London", datetime(2027, 12, 1, tzinfo=UTC)) == \
-        "Wednesday 8 December, 09:30 London time"
+        "Wednesday 8 December, 09:30 London time (GMT)"
     assert deadline_words(deadline, "Europe/London", datetime(2026, 12, 1, tzinfo=UTC)) == \
-        "Wednesday 8 December 2027, 09:30 London time"
+        "Wednesday 8 December 2027, 09:30 London time (GMT)"
     # the year is the one on the provider's clock: New Year's Eve in UTC is already New Year in Sydney
     assert deadline_words(datetime(2027, 1, 1, 9, tzinfo=UTC), "Australia/Sydney",
-                          datetime(2026, 12, 31, 20, tzinfo=UTC)) == "Friday 1 January, 20:00 Sydney time"
+                          datetime(2026, 12, 31, 20, tzinfo=UTC)) == "Friday 1 January, 20:00 Sydney time (AEDT)"
 
 
 @pytest.mark.parametrize("status, hours, words", [

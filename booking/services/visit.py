@@ -28,13 +28,13 @@ class Visit:
 
 
 def visit_address(appointment: Appointment) -> str:
-    """Where the visit takes place: the clinic's address (CLINIC_ADDRESS), or its name where none is set.
+    """Where the visit takes place: the provider's own location (a branch, a room) where the clinic set
+    one, else the clinic's address (CLINIC_ADDRESS), else its name.
 
-    The one place that decides it, for the page, the map link, the calendar links and the .ics: when
-    providers get a location of their own (a room, a branch), it goes first here and all of them follow.
-    """
+    The one place that decides it, for the page, the map link, the calendar links and the .ics, so none
+    of them sends the patient somewhere the others do not."""
     config = current_app.config
-    return config.get("CLINIC_ADDRESS") or config["CLINIC_NAME"]
+    return appointment.provider.location or config.get("CLINIC_ADDRESS") or config["CLINIC_NAME"]
 
 
 def event_title(appointment: Appointment) -> str:
