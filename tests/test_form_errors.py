@@ -14,12 +14,12 @@ import sqlalchemy as sa
 
 from booking.domain.roles import Role
 from booking.extensions import db
-from booking.models import Provider, Service, TimeOff, User, WorkingHours
+from booking.models import IntakeQuestion, Provider, Service, TimeOff, User, WorkingHours
 from booking.services.accounts import password_fingerprint
 from booking.services.tokens import make_token
 from tests.booking_helpers import everyday_provider
 from tests.conftest import HTMX
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import DEFAULT_PASSWORD, make_service, make_user
 
 SHORT = "Use at least 10 characters."
 MISMATCH = "The passwords do not match."
@@ -83,6 +83,10 @@ CASES = {
         ["Choose a time zone from the list.", "buffer before min must be a whole number.",
          "horizon days must be between 1 and 730.", "Give the fee like 45 or 45.50, or leave it empty.",
          "Keep the licence number to 64 characters."], lambda u: count(Provider)),
+    "admin: new intake question": Case(Role.ADMIN, lambda u: f"/admin/services/{make_service().id}/questions", {
+        "prompt": "", "kind": "choice", "choices": "Only one"},
+        ["Write the question in up to 200 characters.", "Give between 2 and 20 answers to choose from, one a line."],
+        lambda u: count(IntakeQuestion)),
     "working hours": Case(Role.STAFF, lambda u: "/staff/hours", {"weekday": "9", "start": "9", "end": "25:00"},
                           ["Choose a day of the week.", "The start time must look like 09:30.",
                            "The end time must look like 09:30 (or 24:00 for midnight)."],
