@@ -120,7 +120,7 @@ def everything() -> tuple:
         tuple(db.session.execute(sa.select(Appointment.id, Appointment.status, Appointment.start_at)
                                  .order_by(Appointment.id))),
         tuple(db.session.execute(sa.select(User.id, User.active, User.role, User.session_token).order_by(User.id))),
-        tuple(db.session.execute(sa.select(Provider.id, Provider.user_id, Provider.schedule_version,
+        tuple(db.session.execute(sa.select(Provider.id, Provider.user_id,
                                            Provider.timezone, Provider.active).order_by(Provider.id))),
         tuple(db.session.execute(sa.select(Service.id, Service.name, Service.active).order_by(Service.id))),
         tuple(db.session.execute(sa.select(Specialty.id, Specialty.name).order_by(Specialty.id))),

@@ -1,7 +1,7 @@
 """The rules of a provider's schedule, asked of the schedule service directly with real rows: which
 blocks of working hours and which time off it accepts, what it answers when it refuses, what a change
-leaves behind (the rows, the schedule version that makes open calendars redraw, the audit trail and the
-patients' mail), and that a refused change leaves everything as it was."""
+leaves behind (the rows, the free times the calendar offers next, the audit trail and the patients'
+mail), and that a refused change leaves everything as it was."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
@@ -18,6 +18,7 @@ from booking.domain.status import Status
 from booking.extensions import db
 from booking.models import Appointment, AppointmentEvent, OutboxMessage, Provider, TimeOff, User, WorkingHours
 from booking.services import schedule
+from booking.services.availability import load_provider_info, slots_between
 from booking.services.errors import Invalid, InvalidFields, NotFound, Problems
 from tests.booking_helpers import ZONE, everyday_provider, wall
 from tests.factories import make_appointment, make_user
@@ -43,9 +44,14 @@ def block_id(provider_id: int, weekday: int) -> int:
         WorkingHours.provider_id == provider_id, WorkingHours.weekday == weekday))
 
 
-def version(provider_id: int) -> int:
+def offered(provider_id: int) -> tuple[datetime, ...]:
+    """Every free time the provider's calendar offers over the next two weeks: what a change shows."""
     db.session.rollback()
-    return db.session.get(Provider, provider_id).schedule_version
+    info = load_provider_info(provider_id)
+    now = datetime.now(timezone.utc)
+    today = now.astimezone(ZoneInfo(info.timezone)).date()
+    found = slots_between(info, info.service(None), today, today + timedelta(days=13), now)
+    return tuple(slot for day in sorted(found) for slot in found[day])
 
 
 def time_off_rows() -> list[tuple[int, datetime, datetime, str | None]]:
@@ -136,12 +142,12 @@ def test_a_block_that_ends_when_it_starts_is_refused_unless_it_is_the_whole_day(
 
 def test_a_block_that_shares_time_with_another_is_refused_naming_the_other(weekdays_only):  # type: ignore[no-untyped-def]
     staff, provider = weekdays_only
-    before, version_before = stored_blocks(provider), version(provider)
+    before, offered_before = stored_blocks(provider), offered(provider)
     refused_as(Invalid, "That overlaps Wednesday 09:00–17:00.", "start",
                lambda: schedule.add_block(staff, provider, 2, time(16, 59), time(18)))
     refused_as(Invalid, "That overlaps Friday 09:00–17:00.", "start",
                lambda: schedule.add_block(staff, provider, 4, time(8), time(9, 1)))
-    assert (stored_blocks(provider), version(provider)) == (before, version_before)
+    assert (stored_blocks(provider), offered(provider)) == (before, offered_before)
 
 
 def test_a_block_changed_within_its_own_time_is_not_refused_as_overlapping_itself(weekdays_only):  # type: ignore[no-untyped-def]
@@ -154,10 +160,10 @@ def test_a_block_changed_within_its_own_time_is_not_refused_as_overlapping_itsel
 def test_a_changed_block_may_not_overlap_the_providers_other_blocks(weekdays_only):  # type: ignore[no-untyped-def]
     staff, provider = weekdays_only
     monday = block_id(provider, 0)
-    before, version_before = stored_blocks(provider), version(provider)
+    before, offered_before = stored_blocks(provider), offered(provider)
     refused_as(Invalid, "That overlaps Tuesday 09:00–17:00.", "start",
                lambda: schedule.change_block(staff, provider, monday, 0, time(20), time(9, 30)))
-    assert (stored_blocks(provider), version(provider)) == (before, version_before)
+    assert (stored_blocks(provider), offered(provider)) == (before, offered_before)
 
 
 def test_a_change_moves_the_block_to_its_new_day_and_times(weekdays_only):  # type: ignore[no-untyped-def]
@@ -170,17 +176,20 @@ def test_a_change_moves_the_block_to_its_new_day_and_times(weekdays_only):  # ty
     assert [b[0] for b in stored_blocks(provider)] == [1, 2, 3, 4, 6]
 
 
-def test_every_change_of_the_hours_raises_the_schedule_version_by_one(weekdays_only):  # type: ignore[no-untyped-def]
-    """Open calendars and queues compare the version to redraw: each change must move it, once."""
+def test_every_change_of_the_hours_is_what_the_calendar_offers_next(weekdays_only):  # type: ignore[no-untyped-def]
+    """No cache stands between an edit and the calendar: the next page shows the new hours."""
     staff, provider = weekdays_only
-    start = version(provider)
+    start = offered(provider)
+    assert not [s for s in start if s.weekday() == 5]
     schedule.add_block(staff, provider, 5, time(10), time(12))
-    assert version(provider) == start + 1
+    assert sorted({(s.hour, s.minute) for s in offered(provider) if s.weekday() == 5}) == [
+        (10, 0), (10, 30), (11, 0), (11, 30)]
     saturday = block_id(provider, 5)
     schedule.change_block(staff, provider, saturday, 5, time(11), time(13))
-    assert version(provider) == start + 2
+    assert sorted({(s.hour, s.minute) for s in offered(provider) if s.weekday() == 5}) == [
+        (11, 0), (11, 30), (12, 0), (12, 30)]
     schedule.remove_block(staff, provider, saturday)
-    assert version(provider) == start + 3
+    assert offered(provider) == start
     assert 5 not in [b[0] for b in stored_blocks(provider)]
 
 
@@ -192,14 +201,14 @@ def test_a_block_of_another_provider_or_none_at_all_is_not_found(weekdays_only):
     theirs, other_id = other.working_hours[0].id, other.id
     admin = make_user(Role.ADMIN).id
     mine, others = stored_blocks(provider), stored_blocks(other_id)
-    versions = version(provider), version(other_id)
+    offers = offered(provider), offered(other_id)
     for actor in (staff, admin):
         for block in (theirs, 999_999):
             refused_as(NotFound, NO_SUCH_BLOCK, None,
                        lambda: schedule.change_block(actor, provider, block, 5, time(10), time(12)))
             refused_as(NotFound, NO_SUCH_BLOCK, None, lambda: schedule.remove_block(actor, provider, block))
     assert (stored_blocks(provider), stored_blocks(other_id)) == (mine, others)
-    assert (version(provider), version(other_id)) == versions
+    assert (offered(provider), offered(other_id)) == offers
 
 
 def test_an_admin_edits_the_hours_of_any_provider(weekdays_only):  # type: ignore[no-untyped-def]
@@ -316,13 +325,13 @@ def test_every_fault_of_a_time_off_is_told_at_once(week):  # type: ignore[no-unt
 
 def test_time_off_is_stored_for_its_provider_and_its_id_returned(week):  # type: ignore[no-untyped-def]
     staff, provider = week
-    before = version(provider)
+    before = offered(provider)
     start, end = at(wall(5, 9)), at(wall(6, 17))
     off_id = schedule.add_time_off(staff, provider, start, end, "Holiday")
     db.session.rollback()
     off = db.session.get(TimeOff, off_id)
     assert (off.provider_id, off.start_at, off.end_at, off.reason) == (provider, start, end, "Holiday")
-    assert version(provider) == before + 1
+    assert offered(provider) == tuple(s for s in before if not start <= s < end), "the calendar offers none of it"
 
 
 @pytest.fixture
@@ -362,7 +371,7 @@ def test_time_off_over_approved_appointments_is_refused_until_confirmed_naming_t
     """Only the provider's own approved appointments that share time with it clash (a pending request is
     left for the queue to flag, a cancelled one holds no time)."""
     ids, start, end, (staff, provider) = booked
-    before, version_before = statuses(ids), version(provider)
+    before, offered_before = statuses(ids), offered(provider)
     for confirm in ({}, {"cancel_clashes": False}):
         with pytest.raises(schedule.TimeOffClashes) as raised:
             schedule.add_time_off(staff, provider, start, end, "Training", **confirm)
@@ -370,12 +379,12 @@ def test_time_off_over_approved_appointments_is_refused_until_confirmed_naming_t
         assert raised.value.status == 409
         assert raised.value.message == ("3 approved appointment(s) fall in that time. "
                                         "Confirm to cancel them with your reason, or choose another time.")
-    assert (statuses(ids), version(provider), time_off_rows(), outbox()) == (before, version_before, [], [])
+    assert (statuses(ids), offered(provider), time_off_rows(), outbox()) == (before, offered_before, [], [])
 
 
 def test_confirmed_time_off_cancels_each_covered_appointment_with_its_reason_and_tells_the_patient(booked):  # type: ignore[no-untyped-def]
     ids, start, end, (staff, provider) = booked
-    before, version_before = statuses(ids), version(provider)
+    before, offered_before = statuses(ids), offered(provider)
     staff_name = db.session.get(User, staff).full_name
     off_id = schedule.add_time_off(staff, provider, start, end, " Training ", cancel_clashes=True)
     assert statuses(ids) == {**before, **{name: "cancelled" for name in COVERED}}
@@ -394,7 +403,7 @@ def test_confirmed_time_off_cancels_each_covered_appointment_with_its_reason_and
         assert f"Cancelled by {staff_name}." in text and "Reason: Training" in text
     assert time_off_rows() == [(provider, start, end, "Training")]
     assert db.session.get(TimeOff, off_id).start_at == start
-    assert version(provider) == version_before + 1
+    assert not [s for s in offered(provider) if start <= s < end] and offered(provider) != offered_before
 
 
 def test_an_admin_cancelling_by_time_off_is_named_as_the_one_who_cancelled(booked):  # type: ignore[no-untyped-def]
@@ -409,11 +418,11 @@ def test_an_admin_cancelling_by_time_off_is_named_as_the_one_who_cancelled(booke
 
 def test_confirmed_time_off_over_appointments_needs_a_reason_the_patients_will_read(booked):  # type: ignore[no-untyped-def]
     ids, start, end, (staff, provider) = booked
-    before, version_before = statuses(ids), version(provider)
+    before, offered_before = statuses(ids), offered(provider)
     for reason in (None, "", "  "):
         refused_as(Invalid, "Give a reason: the patients whose appointments are cancelled will see it.", "reason",
                    lambda: schedule.add_time_off(staff, provider, start, end, reason, cancel_clashes=True))
-    assert (statuses(ids), version(provider), time_off_rows(), outbox()) == (before, version_before, [], [])
+    assert (statuses(ids), offered(provider), time_off_rows(), outbox()) == (before, offered_before, [], [])
 
 
 def test_time_off_over_no_approved_appointment_needs_no_reason_nor_confirmation(booked):  # type: ignore[no-untyped-def]
@@ -443,22 +452,23 @@ def test_removing_time_off_takes_only_the_providers_own(week):  # type: ignore[n
     mine = schedule.add_time_off(staff, provider, start, start + timedelta(hours=1), "Mine")
     theirs = schedule.add_time_off(other_staff, other_id, start, start + timedelta(hours=1), "Theirs")
     admin = make_user(Role.ADMIN).id
-    before, versions = time_off_rows(), (version(provider), version(other_id))
+    before, offers = time_off_rows(), (offered(provider), offered(other_id))
     for actor in (staff, admin):
         for off in (theirs, 999_999):
             refused_as(NotFound, "There is no such time off.", None,
                        lambda: schedule.remove_time_off(actor, provider, off))
-    assert (time_off_rows(), (version(provider), version(other_id))) == (before, versions)
+    assert (time_off_rows(), (offered(provider), offered(other_id))) == (before, offers)
     schedule.remove_time_off(staff, provider, mine)
     assert time_off_rows() == [(other_id, start, start + timedelta(hours=1), "Theirs")]
-    assert version(provider) == versions[0] + 1
+    assert [s for s in offered(provider) if start <= s < start + timedelta(hours=1)] == [
+        start, start + timedelta(minutes=30)], "the hour is offered again"
 
 
 def test_a_time_off_that_fails_midway_leaves_every_appointment_and_the_schedule_as_they_were(booked, monkeypatch):  # type: ignore[no-untyped-def]
     """One transaction per change: when telling the second patient fails, the first cancellation, its
-    audit event and mail, the time off and the version bump are all undone with it."""
+    audit event and mail and the time off are all undone with it, and the calendar offers what it did."""
     ids, start, end, (staff, provider) = booked
-    before, version_before = statuses(ids), version(provider)
+    before, offered_before = statuses(ids), offered(provider)
     told = []
 
     def decided(appointment, actor, reason):  # type: ignore[no-untyped-def]
@@ -472,5 +482,5 @@ def test_a_time_off_that_fails_midway_leaves_every_appointment_and_the_schedule_
     with pytest.raises(RuntimeError):
         schedule.add_time_off(staff, provider, start, end, "Training", cancel_clashes=True)
     assert told == [ids["across its start"], ids["inside, later"]]
-    assert (statuses(ids), version(provider), time_off_rows(), outbox()) == (before, version_before, [], [])
+    assert (statuses(ids), offered(provider), time_off_rows(), outbox()) == (before, offered_before, [], [])
     assert not db.session.scalars(sa.select(AppointmentEvent).where(AppointmentEvent.kind == "status")).all()

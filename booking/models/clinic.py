@@ -94,8 +94,6 @@ class Provider(db.Model):
     photo_hash: Mapped[str | None] = mapped_column(sa.String(64))
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    #: Rises with every change to what can be booked; open calendars compare it to stay current cheaply.
-    schedule_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     user: Mapped[User] = relationship(back_populates="provider")
     specialty: Mapped[Specialty | None] = relationship(back_populates="providers")
@@ -110,10 +108,6 @@ class Provider(db.Model):
     @property
     def name(self) -> str:
         return self.user.full_name
-
-    def schedule_changed(self) -> None:
-        """Call in the transaction that changes bookable time, so open calendars refresh."""
-        self.schedule_version = (self.schedule_version or 0) + 1
 
 
 class WorkingHours(db.Model):

@@ -66,7 +66,6 @@ def book_appointment(patient_id: int, provider_id: int, service_id: int, wall_st
                 AppointmentEvent(actor_id=patient.id, kind="created", to_status=status.value, to_start_at=start)
             )
             db.session.add(appointment)
-            provider.schedule_changed()
             db.session.flush()
             notify.requested(appointment)
             booked = Booked(appointment.id, status)
@@ -85,7 +84,6 @@ def cancel_by_patient(patient_id: int, appointment_id: int, reason: str | None, 
         _before_cutoff(appointment, cutoff, "cancelled")
         reason = _clean_reason(reason)
         _transition(appointment, Status.CANCELLED, patient_id, reason)
-        provider.schedule_changed()
         notify.decided(appointment, appointment.patient, reason)
 
 
@@ -118,7 +116,6 @@ def reschedule_by_patient(patient_id: int, appointment_id: int, wall_start: date
                 actor_id=patient_id, kind="rescheduled", from_status=before_status.value, to_status=status.value,
                 from_start_at=before_start, to_start_at=start,
             ))
-            provider.schedule_changed()
             db.session.flush()
             notify.moved(appointment, before_start)
             moved = Booked(appointment.id, status)

@@ -101,7 +101,6 @@ def _decide(actor_id: int, appointment_id: int, action: Action, reason: str | No
         ))
         appointment.status = target.value
         if target in (Status.APPROVED, Status.REJECTED, Status.CANCELLED):
-            provider.schedule_changed()
             notify.decided(appointment, actor, reason)
     return Decided(appointment_id, target)
 

@@ -82,7 +82,6 @@ def _delete(user_id: int) -> None:
         _erase_traces(user)
         for appointment in future:
             _cancel(appointment, user_id)
-            providers[appointment.provider_id].schedule_changed()
         _anonymise(user)
         db.session.flush()
         for appointment in future:

@@ -39,8 +39,6 @@ def set_active(actor_id: int, user_id: int, active: bool) -> User:
                     raise Conflict("This is the last active admin; make another admin first.")
             user.end_all_sessions()  # a switched-off account is logged out everywhere at once
         user.active = active
-        if user.provider is not None:
-            user.provider.schedule_changed()
     return user
 
 
@@ -100,8 +98,6 @@ def save_service(actor_id: int, service_id: int | None, *, name: str, duration_m
             service.auto_approve, service.active = auto_approve, active
             db.session.add(service)
             db.session.flush()
-            for provider in db.session.scalars(sa.select(Provider).where(Provider.services.any(Service.id == service.id))):
-                provider.schedule_changed()
     except IntegrityError as error:
         raise Invalid("A service with that name exists already.", field="name") from error
     return service
@@ -179,7 +175,6 @@ def save_provider(actor_id: int, provider_id: int | None, fields: ProviderFields
             provider.bio = (fields.bio or "").strip() or None
             provider.languages, provider.location = tidy_languages(fields.languages), tidy_location(fields.location)
             db.session.add(provider)
-            provider.schedule_changed()
             db.session.flush()
     except IntegrityError as error:
         raise Invalid("Those values are not allowed.") from error

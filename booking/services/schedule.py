@@ -1,7 +1,7 @@
 """A provider's own schedule: working-hour blocks and time off, as staff and admins edit them.
 
-Each change runs in the provider's serialising transaction and raises the provider's schedule
-version, so open calendars and queues redraw, and bookings in flight see the new hours.
+Each change runs in the provider's serialising transaction, so bookings in flight see the new hours;
+open calendars redraw on their next refresh, whose fingerprint is of the times themselves.
 """
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ def add_block(actor_id: int, provider_id: int, weekday: int, start: time, end: t
         require_acting_for(actor_id, provider)
         _no_overlap(provider.working_hours, weekday, start, end)
         provider.working_hours.append(WorkingHours(weekday=weekday, start_time=start, end_time=end))
-        provider.schedule_changed()
 
 
 def change_block(actor_id: int, provider_id: int, block_id: int, weekday: int, start: time, end: time) -> None:
@@ -36,14 +35,12 @@ def change_block(actor_id: int, provider_id: int, block_id: int, weekday: int, s
         block = _own_block(provider, block_id)
         _no_overlap([b for b in provider.working_hours if b.id != block.id], weekday, start, end)
         block.weekday, block.start_time, block.end_time = weekday, start, end
-        provider.schedule_changed()
 
 
 def remove_block(actor_id: int, provider_id: int, block_id: int) -> None:
     with provider_transaction(provider_id) as provider:
         require_acting_for(actor_id, provider)
         provider.working_hours.remove(_own_block(provider, block_id))
-        provider.schedule_changed()
 
 
 class TimeOffClashes(Conflict):
@@ -95,7 +92,6 @@ def add_time_off(actor_id: int, provider_id: int, start: datetime | None, end: d
             notify.decided(appointment, db.session.get(User, actor_id), reason)
         off = TimeOff(provider_id=provider.id, start_at=start, end_at=end, reason=reason)
         db.session.add(off)
-        provider.schedule_changed()
         db.session.flush()
         return off.id
 
@@ -107,7 +103,6 @@ def remove_time_off(actor_id: int, provider_id: int, time_off_id: int) -> None:
         if off is None or off.provider_id != provider.id:
             raise NotFound("There is no such time off.")
         db.session.delete(off)
-        provider.schedule_changed()
 
 
 def _check_block(weekday: int, start: time, end: time) -> None:
