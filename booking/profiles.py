@@ -33,9 +33,10 @@ def uploaded_photo() -> Upload:
     return read_upload(file.stream, file.filename, file.mimetype)
 
 
-@bp.get("/providers/<id:provider_id>/photo/<string(length=64):sha256>.webp")
-def photo(provider_id: int, sha256: str):  # type: ignore[no-untyped-def]
-    found = stored_photo(provider_id, sha256)
+@bp.get("/providers/<id:provider_id>/photo/<digest>.webp")
+def photo(provider_id: int, digest: str):  # type: ignore[no-untyped-def]
+    """`digest`: the SHA-256 of the photo's bytes, in hex."""
+    found = stored_photo(provider_id, digest)
     if found is None:
         abort(404)
     response = make_response(found.data)
@@ -63,7 +64,7 @@ def photo_url(provider: Any) -> str | None:
     """The address of a provider's photo (anything with `id` and `photo_hash`), or None: show initials."""
     if not getattr(provider, "photo_hash", None):
         return None
-    return url_for("profiles.photo", provider_id=provider.id, sha256=provider.photo_hash)
+    return url_for("profiles.photo", provider_id=provider.id, digest=provider.photo_hash)
 
 
 @bp.app_template_global()

@@ -66,7 +66,7 @@ EXAMPLES_TURNED_AWAY = 4
 
 PROVIDER_FIELDS = ("user_id", "specialty_id", "service_ids", "timezone", "buffer_before_min", "buffer_after_min",
                    "slot_step_min", "min_notice_min", "horizon_days", "license_number", "years_experience", "fee",
-                   "bio", "active")
+                   "bio", "languages", "location", "active")
 SERVICE_FIELDS = ("name", "duration_min", "price", "description", "auto_approve", "active")
 LISTING_FIELDS = ("status", "provider", "specialty", "date_from", "date_to", "q", "sort")
 
@@ -129,6 +129,12 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "admin.service": ("view", *SERVICE_FIELDS),
     "admin.specialties": ("name",),
     "admin.rename_specialty": ("name",),
+    "staff.profile": ("bio", "languages"),
+    "staff.profile_photo": ("photo",),
+    "staff.remove_profile_photo": (),
+    "profiles.photo": (),
+    "admin.provider_photo": ("photo",),
+    "admin.remove_provider_photo": (),
 }
 
 #: Routes whose success ends a session or changes the people and provider the rest of the run uses:
@@ -389,6 +395,7 @@ def world(app) -> World:  # type: ignore[no-untyped-def]
         "service_id": ids(*services),
         "specialty_id": [str(provider.specialty_id), str(other.specialty_id)],
         "message_id": ids(failed),
+        "digest": ["0" * 64, "not-a-digest"],
         "token": ["not-a-token", "x" * 40],
         "auth.verify:token": [make_token("verify-email", {"id": unverified.id, "email": unverified.email}),
                               make_token("verify-email", {"id": patient.id, "email": patient.email})],
@@ -454,6 +461,9 @@ def world(app) -> World:  # type: ignore[no-untyped-def]
         "years_experience": ["0", "12", "9999999"],
         "fee": ["45", "45.50", "0", "9999999.99"],
         "bio": ["Twenty years in general practice."],
+        "languages": ["English, Welsh", "english;ENGLISH", ","],
+        "location": ["Room 4, first floor", ""],
+        "photo": ["not a file at all"],
         "active": ["yes", "no"],
         "auto_approve": ["yes", "no"],
         "role": ["staff", "admin", "patient"],

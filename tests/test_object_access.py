@@ -133,7 +133,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("admin.edit_provider", "POST"): Access(ADMINS, {"provider_id": "provider"}, form=provider_form, owner_status=303),
     # A provider's photo: anyone may fetch it at its hashed address, only admins change it through a route
     # naming the provider (staff change their own in the staff area, whose routes name none).
-    ("profiles.photo", "GET"): Access(ANYONE, {"provider_id": "provider", "sha256": "photo"}),
+    ("profiles.photo", "GET"): Access(ANYONE, {"provider_id": "provider", "digest": "photo"}),
     ("admin.provider_photo", "POST"): Access(ADMINS, {"provider_id": "provider"}, form=photo_upload, owner_status=303),
     ("admin.remove_provider_photo", "POST"): Access(ADMINS, {"provider_id": "provider"}, owner_status=303),
     ("admin.service", "GET"): Access(ADMINS, {"service_id": "service"}),

@@ -173,7 +173,7 @@ def url_for_rule(rule, people) -> str:  # type: ignore[no-untyped-def]
                "provider_id": people["appointment"].provider_id, "block_id": people["block_id"],
                "time_off_id": people["time_off_id"], "patient_id": people[PATIENT].id,
                "user_id": people["bystander_id"], "service_id": people["appointment"].service_id,
-               "specialty_id": people["specialty_id"], "message_id": people["message_id"], "sha256": people["photo_hash"], "token": "not-a-token",
+               "specialty_id": people["specialty_id"], "message_id": people["message_id"], "digest": people["photo_hash"], "token": "not-a-token",
                "question_id": people["question_id"]}
     missing = set(rule.arguments) - set(samples)
     assert not missing, f"{rule.rule}: add sample values for {sorted(missing)} to the role matrix"
