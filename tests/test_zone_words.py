@@ -24,7 +24,8 @@ SUMMER = datetime(2026, 7, 7, 9, 0, tzinfo=timezone.utc)
     ("America/New_York", WINTER, "New York time (EST)"),
     ("America/Argentina/Buenos_Aires", WINTER, "Buenos Aires time (UTC-03)"),
     ("Asia/Dubai", WINTER, "Dubai time (UTC+04)"),
-    ("UTC", WINTER, "UTC"),
+    ("UTC", WINTER, "UTC"), ("UCT", WINTER, "UTC"), ("Universal", WINTER, "UTC"), ("Zulu", WINTER, "UTC"),
+    ("Etc/UTC", WINTER, "UTC"), ("Etc/GMT-14", WINTER, "UTC+14"),
     ("Etc/GMT+5", WINTER, "UTC-05"),
 ])
 def test_a_zone_is_named_by_its_place_and_the_clock_in_force(zone, instant, words):  # type: ignore[no-untyped-def]

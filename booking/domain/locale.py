@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 
@@ -36,9 +35,12 @@ class ClinicLocale:
     date_hint: str  # how a date is written, for people: dd/mm/yyyy
 
 
-@lru_cache(maxsize=32)
 def clinic_locale(tag: str) -> ClinicLocale:
-    """Parse and check a BCP 47 tag ("en-GB", "de-CH", "zh-Hant-TW"); LocaleError says what is wrong."""
+    """Parse and check a BCP 47 tag ("en-GB", "de-CH", "zh-Hant-TW"); LocaleError says what is wrong.
+
+    Read twice when an app starts (the setting's check, the templates' globals) and never per request,
+    so it keeps no cache of its own (Babel keeps its locale data loaded).
+    """
     if not isinstance(tag, str) or not BCP47.match(tag):
         raise LocaleError(f"{tag!r} is not a language tag such as en-GB (BCP 47: language, then region).")
     try:

@@ -47,7 +47,7 @@ def zone_words(zone: str, instant: datetime) -> str:
     clock is in force (GMT in winter, BST in summer). Zones whose label is a bare offset ("+04") get
     "UTC+04"; the UTC zones and the fixed Etc/ offsets have no place, only the label.
     """
-    label = _label(to_zone(instant, zone), zone)
+    label = _label(to_zone(instant, zone))
     if zone in ("UTC", "UCT", "Universal", "Zulu") or zone.startswith("Etc/"):
         return label
     return f"{zone.split('/')[-1].replace('_', ' ')} time ({label})"
@@ -64,22 +64,21 @@ def format_range(start: datetime, end: datetime, zone: str, pattern: str = "%a %
     end_text = last.strftime("%H:%M" if same_day else "%a %d %b, %H:%M")
     if first.tzname() == last.tzname():
         separator = "–" if same_day else " – "
-        return f"{first.strftime(pattern)}{separator}{end_text} {_label(last, zone)}"
-    return f"{first.strftime(pattern)} {_label(first, zone)} – {end_text} {_label(last, zone)}"
+        return f"{first.strftime(pattern)}{separator}{end_text} {_label(last)}"
+    return f"{first.strftime(pattern)} {_label(first)} – {end_text} {_label(last)}"
 
 
-def _label(local: datetime, zone: str) -> str:
-    label = local.tzname() or zone
-    if label[:1] in "+-":
-        return f"UTC{label}"
-    return label
+def _label(local: datetime) -> str:
+    """The clock's abbreviation (GMT, BST), or UTC+04 where tzdata has only the offset ("+04")."""
+    label = str(local.tzname())  # a ZoneInfo time always has one
+    return f"UTC{label}" if label.startswith(("+", "-")) else label
 
 
 def in_own_zone(instant: datetime, zone: str, own_zone: str | None) -> str | None:
     """"10:00 Paris time (CET)": `instant` on the clock of someone whose own zone differs from the one
     it is shown in, or None when it is the same clock (or they set none). The date is added when it is
     another day there."""
-    if not own_zone or own_zone == zone or not is_valid_zone(own_zone):
+    if not is_valid_zone(own_zone or ""):  # none set, or a name that is no zone
         return None
     here, there = to_zone(instant, zone), to_zone(instant, own_zone)
     if here.utcoffset() == there.utcoffset():  # the same reading on both clocks, whatever each is called
