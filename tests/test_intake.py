@@ -54,7 +54,7 @@ def errors_beside(page: str, question: IntakeQuestion) -> list[str]:
     name = question.field_name
     box = re.search(rf'<ul class="field-errors" id="{name}-errors">(.*?)</ul>', page, re.S)
     assert box is not None, f"no messages beside {name}"
-    assert f'aria-describedby="{name}-errors"' in page
+    assert re.search(rf'aria-describedby="({name}-help )?{name}-errors"', page)
     return [html.unescape(m) for m in re.findall(r"<li>(.*?)</li>", box.group(1))]
 
 
