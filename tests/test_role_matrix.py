@@ -119,12 +119,12 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("admin.services", "POST"): statuses(LOGIN, 403, 403, 422),
     ("admin.service", "GET"): ADMINS_ONLY,
     ("admin.service", "POST"): statuses(LOGIN, 403, 403, 422),
-    ("admin.specialties", "GET"): ADMINS_ONLY,
     # The service editor's intake questions (an empty form: no question, no kind, no direction).
     ("admin.add_question", "POST"): statuses(LOGIN, 403, 403, 422),
     ("admin.edit_question", "POST"): statuses(LOGIN, 403, 403, 422),
     ("admin.move_question", "POST"): statuses(LOGIN, 403, 403, 422),
     ("admin.delete_question", "POST"): statuses(LOGIN, 403, 403, 303),
+    ("admin.specialties", "GET"): ADMINS_ONLY,
     ("admin.specialties", "POST"): statuses(LOGIN, 403, 403, 422),
     ("admin.rename_specialty", "POST"): statuses(LOGIN, 403, 403, 422),
     ("admin.services", "GET"): ADMINS_ONLY,
