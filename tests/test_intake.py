@@ -116,10 +116,11 @@ def test_admin_asks_patient_answers_staff_reads_exports_carry_and_deletion_erase
     assert answer_rows() == [(appointment.id, "Which medicines do you take?", "Ibuprofen, now and then"),
                              (appointment.id, "Which arm?", "Right")]
 
-    # Staff see the answers in the request queue and the schedule; the admin in the appointment's detail.
+    # Staff see the answers in the request queue and the schedule; the admin in the appointment's detail;
+    # the patient on the appointment's own page.
     own_desk = log_in(app, staff)
     for page in (own_desk.get("/staff/requests"), own_desk.get(f"/staff/schedule?date={wall(3, 10)[:10]}"),
-                 desk.get(f"/admin/appointments/{appointment.id}")):
+                 desk.get(f"/admin/appointments/{appointment.id}"), client.get(booked.headers["Location"])):
         text = page.get_data(as_text=True)
         assert page.status_code == 200
         assert "<dt>Which medicines do you take?</dt><dd>Ibuprofen, now and then</dd>" in text
