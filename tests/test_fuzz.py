@@ -36,6 +36,7 @@ from booking.extensions import db
 from booking.models import (
     Appointment,
     AppointmentEvent,
+    IntakeQuestion,
     OutboxMessage,
     PatientProfile,
     Provider,
@@ -74,8 +75,10 @@ LISTING_FIELDS = ("status", "provider", "specialty", "date_from", "date_to", "q"
 FIELDS: dict[str, tuple[str, ...]] = {
     "health.healthz": (),
     "home.index": (),
-    "auth.login": ("next", "email", "password", "remember"),
-    "auth.register": ("full_name", "email", "phone", "password", "password_confirm"),
+    "seo.robots": (),
+    "seo.sitemap": (),
+    "auth.login": ("next", "inline", "email", "password", "remember"),
+    "auth.register": ("next", "inline", "full_name", "email", "phone", "password", "password_confirm"),
     "auth.logout": (),
     "auth.verify": (),
     "auth.check_email": (),
@@ -97,6 +100,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "patient.book": ("service_id", "start", "reason"),
     "patient.appointments": (),
     "patient.appointment": (),
+    "patient.appointment_calendar": (),
     "patient.cancel": ("reason",),
     "patient.reschedule": ("start",),
     "staff.requests": ("known",),
@@ -129,6 +133,10 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "admin.service": ("view", *SERVICE_FIELDS),
     "admin.specialties": ("name",),
     "admin.rename_specialty": ("name",),
+    "admin.add_question": ("prompt", "kind", "required", "choices"),
+    "admin.edit_question": ("prompt", "kind", "required", "choices"),
+    "admin.move_question": ("direction",),
+    "admin.delete_question": (),
     "staff.profile": ("bio", "languages"),
     "staff.profile_photo": ("photo",),
     "staff.remove_profile_photo": (),
@@ -377,7 +385,8 @@ def world(app) -> World:  # type: ignore[no-untyped-def]
     ]
     off = TimeOff(provider_id=provider.id, start_at=local(20, 9), end_at=local(21, 9), reason="Holiday")
     failed = OutboxMessage(recipient=patient.email, subject="Hi", text_body="Hi", status="failed", attempts=6)
-    db.session.add_all([off, failed])
+    question = IntakeQuestion(service_id=provider.services[0].id, kind="short_text", prompt="Any allergies?")
+    db.session.add_all([off, failed, question])
     db.session.commit()
 
     ids = lambda *objects: [str(o.id) for o in objects]  # noqa: E731
@@ -395,6 +404,7 @@ def world(app) -> World:  # type: ignore[no-untyped-def]
         "service_id": ids(*services),
         "specialty_id": [str(provider.specialty_id), str(other.specialty_id)],
         "message_id": ids(failed),
+        "question_id": ids(question),
         "digest": ["0" * 64, "not-a-digest"],
         "token": ["not-a-token", "x" * 40],
         "auth.verify:token": [make_token("verify-email", {"id": unverified.id, "email": unverified.email}),
