@@ -115,9 +115,9 @@ def test_a_switched_off_account_changes_no_photo_and_a_missing_provider_is_told(
     db.session.commit()
     with pytest.raises(Forbidden):
         photos.set_photo(clinic["own"].id, clinic["provider"].id, photos.Upload(picture()))
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match="^There is no such provider.$"):
         photos.set_photo(clinic["admin"].id, 999_999, photos.Upload(picture()))
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match="^There is no such provider.$"):
         photos.remove_photo(clinic["admin"].id, 999_999)
     assert photo_of(clinic["provider"].id) is None
 
@@ -262,8 +262,9 @@ def test_a_40_megapixel_photo_is_taken_and_one_a_little_larger_refused_before_de
     with pytest.raises(Invalid, match="too many pixels"):
         photos.prepare(photos.Upload(blank_png(6325, 6325), "big.png"))  # 40,005,625: Pillow's warning, refused
     assert photos.prepare(photos.Upload(blank_png(12_000, 1), "line.png")).width == 400
-    with pytest.raises(Invalid, match="12,000 on a side"):
+    with pytest.raises(Invalid, match="12,000 on a side") as refused:
         photos.prepare(photos.Upload(blank_png(12_001, 1), "line.png"))
+    assert refused.value.field == "photo"
 
 
 def test_a_file_of_exactly_5_mb_is_taken_and_one_byte_more_is_refused():  # type: ignore[no-untyped-def]

@@ -38,7 +38,6 @@ MAX_PIXELS = 40_000_000  # a 40-megapixel camera's full frame; a 20,000 x 20,000
 MAX_SIDE = 12_000
 STORED_BOX = (400, 400)  # also the database's bound (ck_provider_photos_bounded_size)
 STORED_TYPE = "image/webp"
-WEBP_QUALITY = 82
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
@@ -196,12 +195,12 @@ def _reencode(image: Image.Image) -> PreparedPhoto:
         upright = ImageOps.exif_transpose(image)
         mode = "RGBA" if upright.mode in ("RGBA", "LA") or "transparency" in upright.info else "RGB"
         upright = upright.convert(mode)
-        upright.thumbnail(STORED_BOX, Image.Resampling.LANCZOS)
+        upright.thumbnail(STORED_BOX)
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise Invalid(UNREADABLE, field="photo") from error
     clean = Image.new(mode, upright.size)  # a new image carries no info: no EXIF, XMP, ICC or comment
     clean.paste(upright)
     out = io.BytesIO()
-    clean.save(out, "WEBP", quality=WEBP_QUALITY)
+    clean.save(out, "WEBP")
     data = out.getvalue()
     return PreparedPhoto(data, clean.width, clean.height, hashlib.sha256(data).hexdigest())
