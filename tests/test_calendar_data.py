@@ -172,13 +172,15 @@ def test_an_appointment_whose_buffers_reach_into_the_range_counts_as_busy(app): 
 
     ends_just_before = held(at(day, 11, 10))  # ends 11:40, 20 minutes before the range
     starts_just_after = held(at(day, 13, 20))  # 20 minutes after it
-    held(at(day, 11, 0))  # ends 11:30: its buffer and a 12:00 slot's do not meet
-    held(at(day, 13, 30))
     away(provider, at(day, 12, 15), at(day, 12, 45))
-
     appointments, time_off = busy_time(provider, at(day, 12), at(day, 13))
     assert sorted(appointments, key=lambda i: i.start) == [ends_just_before, starts_just_after]
     assert time_off == [Interval(at(day, 12, 15), at(day, 12, 45))]
+
+    next_day = day + timedelta(days=1)
+    held(at(next_day, 11, 5))  # ends 11:35: its buffer ends where a 12:00 slot's begins
+    held(at(next_day, 13, 25))
+    assert busy_time(provider, at(next_day, 12), at(next_day, 13)) == ([], [])
 
 
 def test_the_slots_of_an_appointment_being_moved_are_free_to_it(app):  # type: ignore[no-untyped-def]
