@@ -274,7 +274,26 @@ def stop_group(child: subprocess.Popen) -> None:
             time.sleep(0.2)
 
 
-def run_module(module: str, tests: list[str], defaults: dict, entries: list[dict]) -> Result:
+def mutation_env(environ: dict[str, str], postgres: str | None = None) -> tuple[dict[str, str], int]:
+    """The environment the tests run in, and how many mutants at once.
+
+    SQLite and the memory storage only, whatever the caller's shell has set: the same figures on every
+    run. With `postgres` (a database URL) the listed tests also run on that database, as the suite's
+    own PostgreSQL run does, so that code only PostgreSQL reaches (row locks, the exclusion constraint,
+    upserts) is mutated and tested too; the tests reset that database's schema, so mutants then run one
+    at a time.
+    """
+    env = {k: v for k, v in environ.items()
+           if k not in ("TEST_DATABASE_URL", "TEST_REDIS_URL") and not k.startswith("BOOKING_")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if postgres:
+        env["TEST_DATABASE_URL"] = postgres
+        return env, 1
+    return env, os.cpu_count() or 2
+
+
+def run_module(module: str, tests: list[str], defaults: dict, entries: list[dict],
+               postgres: str | None = None) -> Result:
     result = Result(module)
     missing = [t for t in tests if not (ROOT / t).exists()]
     if not (ROOT / module).exists() or missing:
@@ -285,17 +304,14 @@ def run_module(module: str, tests: list[str], defaults: dict, entries: list[dict
     except Busy as error:
         result.error = str(error)
         return result
-    # SQLite and the memory storage only, whatever the caller's shell has set: the same figures on every run.
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("TEST_DATABASE_URL", "TEST_REDIS_URL") and not k.startswith("BOOKING_")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env, children = mutation_env(dict(os.environ), postgres)
     started = time.monotonic()
     try:
         with open(OUTPUT / f"{slug(module)}.mutmut.log", "w") as raw:
             # mutmut and the workers it forks get a process group of their own, ended together on an
             # interrupt; only then is the scratch folder removed (a worker still running would refill it).
             child = subprocess.Popen(
-                [sys.executable, "-m", "mutmut", "run", "--max-children", str(os.cpu_count() or 2)],
+                [sys.executable, "-m", "mutmut", "run", "--max-children", str(children)],
                 cwd=work, env=env, stdout=raw, stderr=subprocess.STDOUT, start_new_session=True,
             )
             try:
@@ -381,6 +397,9 @@ def main() -> int:
     parser.add_argument("modules", nargs="*", help="modules to run (default: every module in bench/mutation.toml)")
     parser.add_argument("--saved", action="store_true",
                         help="run nothing: score the last run's saved results again (after editing the equivalents)")
+    parser.add_argument("--postgres", metavar="URL", default=os.environ.get("MUTATION_POSTGRES"),
+                        help="also run the tests on this PostgreSQL database (its schema is reset), so that "
+                             "PostgreSQL-only code counts; one mutant at a time (env: MUTATION_POSTGRES)")
     args = parser.parse_args()
     config = tomllib.loads(CONFIG.read_text("utf-8"))
     known = config["modules"]
@@ -400,7 +419,7 @@ def main() -> int:
                 result = load_saved(module, entries)
             else:
                 print(f"== {module}: mutmut over {len(known[module]['tests'])} test file(s) ...", flush=True)
-                result = run_module(module, known[module]["tests"], config.get("defaults", {}), entries)
+                result = run_module(module, known[module]["tests"], config.get("defaults", {}), entries, args.postgres)
                 save(result)
             text = report(result)
             (OUTPUT / f"{slug(module)}.txt").write_text(text, "utf-8")

@@ -105,3 +105,14 @@ def test_the_checked_in_configuration_names_existing_modules_and_tests_and_compl
         assert table["tests"] and all((ROOT / t).is_file() for t in table["tests"]), module
     for entry in mutation.load_equivalents():  # refuses an entry without its module, line, texts or why
         assert entry["module"] in config["modules"], entry
+
+
+def test_the_run_keeps_to_sqlite_unless_a_postgresql_database_is_named():
+    shell = {"PATH": "/usr/bin", "TEST_DATABASE_URL": "postgresql://x/y", "TEST_REDIS_URL": "redis://z",
+             "BOOKING_SECRET_KEY": "k", "HOME": "/root"}
+    env, children = mutation.mutation_env(shell)
+    assert "TEST_DATABASE_URL" not in env and "TEST_REDIS_URL" not in env and "BOOKING_SECRET_KEY" not in env
+    assert env["PATH"] == "/usr/bin" and env["PYTHONDONTWRITEBYTECODE"] == "1" and children >= 1
+    env, children = mutation.mutation_env(shell, "postgresql://postgres@127.0.0.1/mutation")
+    assert env["TEST_DATABASE_URL"] == "postgresql://postgres@127.0.0.1/mutation" and "TEST_REDIS_URL" not in env
+    assert children == 1, "one database: one mutant at a time"
