@@ -399,6 +399,7 @@ def test_swaps_are_announced_and_still_when_asked(live, browser, reduced_motion)
     page.locator("#slots [data-slot-start]").first.click()
     page.wait_for_selector("#confirm-title")
     assert announced(page, "#slots") in ("live", "focused")
+    page.fill("#slots [data-intake-question] input[type=text]", "Ibuprofen now and then")  # the one required answer
     page.click(f"form[action$='/book/{clinic.provider_id}'] button[type=submit]")
     page.wait_for_selector("#booked-title")
     toast = page.wait_for_selector("#messages .toast")
