@@ -16,8 +16,8 @@ from flask_login import current_user
 from booking.auth.access import public_page
 from booking.domain.opening_hours import read as read_opening_hours
 from booking.extensions import db
-from booking.models import Provider, Specialty, User
-from booking.models.queries import active_providers
+from booking.models import Provider, Specialty
+from booking.models.queries import active_providers, bookable_provider_ids
 from booking.models.types import utcnow
 from booking.patient.directory import provider_cards
 from booking.seo import clinic_data
@@ -34,13 +34,13 @@ HOME_PROVIDERS = 6  # the directory lists the rest, a page at a time
 def index():  # type: ignore[no-untyped-def]
     config = current_app.config
     shown = db.session.scalars(active_providers().limit(HOME_PROVIDERS + 1)).all()
-    bookable = sa.select(Provider.id).join(Provider.user).where(
-        Provider.specialty_id == Specialty.id, Provider.active.is_(True), User.active.is_(True))
+    bookable = bookable_provider_ids().where(Provider.specialty_id == Specialty.id)
     specialties = db.session.scalars(sa.select(Specialty).where(bookable.exists()).order_by(Specialty.name)).all()
+    opening_hours = read_opening_hours(config["CLINIC_OPENING_HOURS"])
     return render_template(
         "home.html", clinic_address=config["CLINIC_ADDRESS"], clinic_phone=config.get("CLINIC_PHONE"),
         clinic_email=config["CLINIC_EMAIL"], description=config["CLINIC_DESCRIPTION"],
-        map_url=map_url(config["CLINIC_ADDRESS"]), opening_hours=read_opening_hours(config["CLINIC_OPENING_HOURS"]),
+        map_url=map_url(config["CLINIC_ADDRESS"]), opening_hours=opening_hours,
         cards=provider_cards(shown[:HOME_PROVIDERS], None, utcnow()), more_providers=len(shown) > HOME_PROVIDERS,
-        specialties=specialties, own_home_url=home_url(current_user), clinic_data=clinic_data(),
+        specialties=specialties, own_home_url=home_url(current_user), clinic_data=clinic_data(opening_hours),
     )

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urljoin
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, current_app
 
-from booking.domain.opening_hours import read as read_opening_hours
+from booking.domain.opening_hours import OpeningLine
 from booking.extensions import db
-from booking.models import Provider, User
+from booking.models import Provider
+from booking.models.queries import bookable_provider_ids
 from booking.views import public_url
 
 bp = Blueprint("seo", __name__)
@@ -24,8 +24,9 @@ bp = Blueprint("seo", __name__)
 PRIVATE_PREFIXES = ("/auth/", "/me/", "/account/", "/staff/", "/admin/", "/api/", "/feeds/")
 
 
-def clinic_data() -> dict[str, Any]:
-    """The clinic as schema.org sees it (MedicalClinic by default; CLINIC_SCHEMA_TYPE for others)."""
+def clinic_data(opening_hours: list[OpeningLine]) -> dict[str, Any]:
+    """The clinic as schema.org sees it (MedicalClinic by default; CLINIC_SCHEMA_TYPE for others), with
+    the opening hours the page shows in words, in their short form."""
     config = current_app.config
     data: dict[str, Any] = {
         "@context": "https://schema.org",
@@ -36,7 +37,7 @@ def clinic_data() -> dict[str, Any]:
         "description": config["CLINIC_DESCRIPTION"],
         "address": config["CLINIC_ADDRESS"],
         "email": config["CLINIC_EMAIL"],
-        "openingHours": [line.entry for line in read_opening_hours(config["CLINIC_OPENING_HOURS"])],
+        "openingHours": [line.entry for line in opening_hours],
     }
     if config.get("CLINIC_PHONE"):
         data["telephone"] = config["CLINIC_PHONE"]
@@ -83,8 +84,7 @@ def robots():  # type: ignore[no-untyped-def]
 def sitemap():  # type: ignore[no-untyped-def]
     """The home page, the directory and every bookable provider's calendar: the pages worth finding."""
     addresses = [public_url("home.index"), public_url("patient.providers")]
-    ids = db.session.scalars(sa.select(Provider.id).join(Provider.user)
-                             .where(Provider.active.is_(True), User.active.is_(True)).order_by(Provider.id))
+    ids = db.session.scalars(bookable_provider_ids().order_by(Provider.id))
     addresses += [public_url("patient.calendar_page", provider_id=provider_id) for provider_id in ids]
     body = ['<?xml version="1.0" encoding="UTF-8"?>',
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',

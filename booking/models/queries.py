@@ -15,6 +15,11 @@ from booking.models.clinic import Provider
 from booking.models.user import User
 
 
+def bookable_provider_ids() -> sa.Select[tuple[int]]:
+    """The providers patients can book: switched on, and so is their staff account."""
+    return sa.select(Provider.id).join(Provider.user).where(Provider.active.is_(True), User.active.is_(True))
+
+
 def active_providers() -> sa.Select[tuple[Provider]]:
     return (
         sa.select(Provider)
