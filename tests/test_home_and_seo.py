@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from html import unescape
+from xml.etree import ElementTree
 
 import pytest
 
@@ -113,6 +114,10 @@ def test_the_sitemap_lists_the_public_pages_and_every_bookable_provider(client, 
     assert response.mimetype == "application/xml"
     addresses = re.findall(r"<loc>([^<]+)</loc>", response.get_data(as_text=True))
     assert addresses == ["http://localhost/", "http://localhost/book/", f"http://localhost/book/{shown.id}"]
+    namespace = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    root = ElementTree.fromstring(response.get_data())  # a real XML parser reads the same addresses
+    assert root.tag == f"{namespace}urlset"
+    assert [loc.text for loc in root.iter(f"{namespace}loc")] == addresses
 
 
 @pytest.mark.parametrize(("entries", "words"), [
